@@ -12,6 +12,7 @@ export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install serve build test test-unit test-docs test-build clean
+.PHONY: publish publish-dev test-publishing
 
 install: $(STAMP)
 
@@ -28,16 +29,27 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
-test: test-unit test-docs test-build
+test: test-unit test-docs test-build test-publishing
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/test_publishing.py --ignore=tests/test_workflows.py
 
 test-docs: $(STAMP)
 	$(BIN)/python -m pytest --doc-blocks docs README.md
 
 test-build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site-check
+
+# Publishing tests need no TensorFlow, so they skip tests/conftest.py (it imports Keras).
+test-publishing: $(STAMP)
+	$(BIN)/python -m pytest --noconftest tests/test_publishing.py tests/test_workflows.py
+
+# make publish VERSION=0.2 [PUSH=1]: see docs/maintainers/publishing.md.
+publish: $(STAMP)
+	$(BIN)/python tools/publish.py "$(VERSION)" $(if $(filter 1,$(PUSH)),--push)
+
+publish-dev: $(STAMP)
+	$(BIN)/python tools/publish.py dev $(if $(filter 1,$(PUSH)),--push)
 
 clean:
 	rm -rf site $(VENV)
