@@ -1,0 +1,106 @@
+"""The GitHub Actions workflows, checked offline.
+
+check-jsonschema validates them against its bundled copy of the workflow
+schema, zizmor audits them for security problems (strictest persona: every
+finding is fixed or answered with a `zizmor: ignore[...]` comment and its
+reason), and the tests below pin down the publishing rules that neither tool
+knows about.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+BIN = Path(sys.executable).parent
+PINNED = re.compile(r"[^@\s]+@[0-9a-f]{40}")
+
+
+@functools.cache
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def jobs() -> list[tuple[str, dict]]:
+    return [(f"{path.name}:{name}", job) for path in WORKFLOWS
+            for name, job in load(path)["jobs"].items()]
+
+
+def deploy_job() -> dict:
+    (job,) = [job for _, job in jobs() if "make publish" in str(job.get("steps"))]
+    return job
+
+
+def test_there_are_workflows():
+    assert WORKFLOWS
+
+
+def test_workflows_match_the_github_schema():
+    result = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+         *map(str, WORKFLOWS)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout
+
+
+def test_zizmor_finds_nothing_unanswered():
+    result = subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--persona", "auditor", "--no-progress",
+         str(ROOT / ".github" / "workflows")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_nothing_is_writable_by_default(path):
+    assert load(path).get("permissions") in ({}, "read-all", {"contents": "read"})
+
+
+def test_only_the_deploy_job_may_write():
+    deploy = deploy_job()
+    for name, job in jobs():
+        permissions = job.get("permissions", {})
+        writes = [scope for scope, level in permissions.items() if level == "write"]
+        assert writes == (["contents"] if job is deploy else []), name
+
+
+def test_every_action_is_pinned_to_a_commit():
+    for name, job in jobs():
+        for step in job.get("steps", []):
+            if "uses" in step and not step["uses"].startswith("./"):
+                assert PINNED.fullmatch(step["uses"]), f"{name}: {step['uses']}"
+
+
+def test_the_deploy_job_is_tested_serialized_and_uncached():
+    deploy = deploy_job()
+    assert deploy["needs"] == "test"
+    assert deploy["concurrency"] == {"group": "gh-pages", "cancel-in-progress": False}
+    steps = deploy["steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
+    for step in steps:
+        assert "cache" not in step.get("with", {}), step
+        assert "actions/cache" not in step.get("uses", ""), step
+
+
+def test_jobs_that_do_not_push_drop_the_token():
+    deploy = deploy_job()
+    for name, job in jobs():
+        if job is deploy:
+            continue
+        for step in job.get("steps", []):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+
+
+def test_ci_runs_the_same_entry_point_as_local_ci():
+    runs = [step.get("run", "") for _, job in jobs() for step in job.get("steps", [])]
+    assert "bash .ci/run" in runs
