@@ -230,13 +230,15 @@ def test_republishing_an_older_release_changes_only_that_release(site, tmp_path)
 
         # The same commit again, from a clone that has gh-pages only as origin's (as
         # in CI): publishing catches up with origin first, so `latest` stays on 0.2,
-        # and the build is reproducible, so mike has nothing to commit.
+        # and the build is reproducible, so mike has nothing to commit or push.
         clone = tmp_path / "clone"
         git(tmp_path, "clone", "--quiet", str(repo), str(clone))
-        result = make(clone, "publish", "VERSION=0.1")
+        result = make(clone, "publish", "VERSION=0.1", "PUSH=1")
         assert result.returncode == 0, result.stdout
         assert "latest stays on 0.2" in result.stdout
+        assert "Everything up-to-date" in result.stdout
         assert git(clone, "rev-parse", BRANCH) == fixed
+        assert git(repo, "rev-parse", BRANCH) == fixed
     finally:
         git(repo, "reset", "--quiet", "--hard", "HEAD~1")
 
