@@ -59,7 +59,7 @@ def make(repo: Path, *args: str) -> subprocess.CompletedProcess:
     stamp = VENV / ".installed"
     return subprocess.run(["make", "--no-print-directory", "-o", str(stamp), *args,
                            f"VENV={VENV}"],
-                          cwd=repo, env=environment(), stdout=subprocess.PIPE,
+                          check=False, cwd=repo, env=environment(), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=300)
 
 
