@@ -97,6 +97,7 @@ def test_nested_and_shared_records_in_start_order():
         layer="Outer",
         training=True,
         masks=(),
+        attached_masks=(),
         input_shapes=((2, 4),),
         output_shape=(2, 4),
         symbolic=False,
@@ -194,6 +195,11 @@ def test_mask_from_embedding_reaches_the_next_layer():
         (),
         (),
         (MaskInfo(argument="mask", shape=(2, 4), kept=3),),
+    ]
+    assert [r.attached_masks for r in records] == [
+        (),
+        (),
+        (MaskInfo(argument="inputs", shape=(2, 4), kept=3),),
     ]
     assert records[2].input_shapes == ((2, 4, 3),)
     assert records[2].output_shape == (2, 3)
@@ -494,7 +500,7 @@ def test_table():
 
 
 def test_records_are_frozen_plain_data():
-    record = CallRecord("a", "Dense", None, (), ((1, 2),), (1, 3), False, True)
+    record = CallRecord("a", "Dense", None, (), (), ((1, 2),), (1, 3), False, True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         record.training = True
     assert dataclasses.asdict(record)["input_shapes"] == ((1, 2),)

@@ -69,7 +69,9 @@ class MaskInfo:
 
     Attributes:
         argument: The `call` parameter it arrived in: `"mask"`, or
-            `"<name>_mask"` when `call` takes several tensor arguments.
+            `"<name>_mask"` when `call` takes several tensor arguments. For
+            a mask attached to an input tensor, the parameter that tensor
+            arrived in, such as `"inputs"`.
         shape: The mask's shape as a tuple (`None` for an unknown dimension),
             or a list of such shapes (`None` for a missing one) when the
             argument holds several masks.
@@ -96,8 +98,12 @@ class CallRecord:
             (`True`, `False` or `None`), including a default that `call`'s
             signature filled in; `NO_TRAINING_PARAMETER` when `call` has no
             `training` parameter. A tensor value is described as a string.
-        masks: The masks that arrived, one `MaskInfo` per mask argument that
-            received a value other than `None`; empty when none did.
+        masks: The masks `call` received, one `MaskInfo` per mask argument
+            that received a value other than `None`; empty when none did.
+        attached_masks: The masks attached to the tensors `call` received
+            (Keras carries a mask on the tensor a masking layer returns), one
+            `MaskInfo` per tensor argument that carries one, whether or not
+            `call` takes a mask argument.
         input_shapes: One shape per tensor argument, in signature order
             (masks excluded). A shape is a tuple with `None` for an unknown
             dimension, or a list or dict of shapes for a structured argument.
@@ -118,6 +124,7 @@ class CallRecord:
     layer: str
     training: Any
     masks: tuple[MaskInfo, ...]
+    attached_masks: tuple[MaskInfo, ...]
     input_shapes: tuple[Any, ...]
     output_shape: Any
     symbolic: bool
@@ -137,8 +144,9 @@ class CallTrace:
             started (an outer layer before the layers it calls).
 
     `str(trace)` is a table with one row per record. In it, `training` is
-    `-` for a `call` without a `training` parameter; `mask` is `-` when no
-    mask arrived, else the mask's shape and how many entries it keeps;
+    `-` for a `call` without a `training` parameter; `mask` shows the mask
+    `call` received (its shape and how many entries it keeps), or, when it
+    received none, `on input` and the mask attached to its input, or `-`;
     `pass` is `symbolic` (Keras's symbolic pass, nothing computed), `graph`
     (traced into a TensorFlow graph) or `eager` (run on values).
     """
@@ -446,6 +454,7 @@ class _Recorder:
                 layer=type(layer).__name__,
                 training=_training_value(bound, signature),
                 masks=_masks(bound),
+                attached_masks=_attached_masks(bound),
                 input_shapes=_input_shapes(bound),
                 symbolic=_in_symbolic_scope(),
                 eager=_executing_eagerly(),
@@ -555,6 +564,23 @@ def _masks(arguments: dict[str, Any]) -> tuple[MaskInfo, ...]:
     return tuple(found)
 
 
+def _attached_masks(arguments: dict[str, Any]) -> tuple[MaskInfo, ...]:
+    found = []
+    for name, value in arguments.items():
+        if _is_mask_argument(name) or name == "training" or value is None:
+            continue
+        leaves = keras.tree.flatten(value)
+        if not leaves or not all(_is_tensor(leaf) or leaf is None for leaf in leaves):
+            continue
+        masks = keras.tree.map_structure(
+            lambda leaf: None if leaf is None else _get_keras_mask(leaf), value
+        )
+        present = [m for m in keras.tree.flatten(masks) if m is not None]
+        if present:
+            found.append(MaskInfo(argument=name, shape=_shape(masks), kept=_count_true(present)))
+    return tuple(found)
+
+
 def _input_shapes(arguments: dict[str, Any]) -> tuple[Any, ...]:
     shapes = []
     for name, value in arguments.items():
@@ -599,6 +625,15 @@ def _shape(value: Any) -> Any:
         return None
 
 
+def _get_keras_mask(tensor: Any) -> Any:
+    # How Keras reads the mask a layer attached to a tensor; not public API.
+    try:
+        from keras.src.backend import get_keras_mask
+    except ImportError:  # pragma: no cover - depends on the Keras version
+        return getattr(tensor, "_keras_mask", None)
+    return get_keras_mask(tensor)
+
+
 def _in_symbolic_scope() -> bool:
     # keras.SymbolicScope is public, the query for it is not; fall back to
     # "not symbolic" if a future Keras moves it.
@@ -625,7 +660,10 @@ def _table_row(record: CallRecord) -> tuple[str, ...]:
         training = "-"
     else:
         training = str(record.training)
-    masks = ", ".join(_mask_cell(info) for info in record.masks) or "-"
+    masks = ", ".join(_mask_cell(info) for info in record.masks)
+    if not masks and record.attached_masks:
+        masks = "on input " + ", ".join(_mask_cell(info, named=False) for info in record.attached_masks)
+    masks = masks or "-"
     inputs = ", ".join(_shape_text(s) for s in record.input_shapes) or "-"
     if record.error is not None:
         output = f"raised {record.error}"
@@ -640,8 +678,8 @@ def _table_row(record: CallRecord) -> tuple[str, ...]:
     return (record.path, record.layer, training, masks, inputs, output, phase)
 
 
-def _mask_cell(info: MaskInfo) -> str:
-    name = "" if info.argument == "mask" else f"{info.argument}="
+def _mask_cell(info: MaskInfo, named: bool = True) -> str:
+    name = "" if info.argument == "mask" or not named else f"{info.argument}="
     kept = "" if info.kept is None else f" kept {info.kept}"
     return f"{name}{_shape_text(info.shape)}{kept}"
 
