@@ -110,9 +110,9 @@ class CallRecord:
         output_shape: The shape, or structure of shapes, `call` returned;
             `None` if it raised.
         symbolic: `True` when the call ran inside Keras's symbolic scope
-            (`keras.SymbolicScope`): the build pass Keras runs on placeholder
-            inputs to create weights or infer output shapes, and calls on
-            `keras.Input` tensors. Such calls compute nothing.
+            (`keras.SymbolicScope`): the build pass Keras runs in a scratch
+            graph to create weights or infer output shapes, and calls on
+            `keras.Input` tensors. Nothing such a call computes is kept.
         eager: `True` when the call ran eagerly on concrete values; `False`
             while TensorFlow traced it into a graph (inside `fit`'s compiled
             step, or during a symbolic pass), when only shapes, not values,
@@ -218,7 +218,7 @@ def trace_calls(model: keras.Layer, *args: Any, **kwargs: Any) -> CallTrace:
         Exception: Whatever the model's call raises, unchanged, after every
             layer's `call` has been restored.
 
-    Example:
+    Examples:
         >>> import keras
         >>> from keras_call_guide import DropoutClassifier, trace_calls
         >>> model = DropoutClassifier(hidden_units=4, num_classes=2, name="clf")
@@ -291,7 +291,7 @@ def trace_train_step(
         Exception: Whatever `fit` raises, unchanged, after every layer's
             `call` and the train function have been restored.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from keras_call_guide import DropoutClassifier, trace_train_step
         >>> model = DropoutClassifier(hidden_units=4, num_classes=2, name="clf")
