@@ -66,7 +66,7 @@ class Fails(keras.Model):
         self.dense = keras.layers.Dense(2, name="dense")
 
     def call(self, inputs, training=None):
-        hidden = self.dense(inputs)
+        self.dense(inputs)  # the failure comes after a sublayer ran
         raise RuntimeError("call failed on purpose")
 
 
