@@ -445,27 +445,27 @@ class _Recorder:
 
         def recording_call(*args: Any, **kwargs: Any) -> Any:
             self.stack.append(layer.name)
-            path = "/".join(self.stack)
-            slot = len(self.slots)
-            self.slots.append(None)  # keeps the start order for nested calls
-            bound = _bind(signature, args, kwargs)
-            started = dict(
-                path=path,
-                layer=type(layer).__name__,
-                training=_training_value(bound, signature),
-                masks=_masks(bound),
-                attached_masks=_attached_masks(bound),
-                input_shapes=_input_shapes(bound),
-                symbolic=_in_symbolic_scope(),
-                eager=_executing_eagerly(),
-            )
             try:
-                outputs = original(*args, **kwargs)
-            except BaseException as error:
-                self.slots[slot] = CallRecord(
-                    **started, output_shape=None, error=type(error).__name__
+                slot = len(self.slots)
+                self.slots.append(None)  # keeps the start order for nested calls
+                bound = _bind(signature, args, kwargs)
+                started = dict(
+                    path="/".join(self.stack),
+                    layer=type(layer).__name__,
+                    training=_training_value(bound, signature),
+                    masks=_masks(bound),
+                    attached_masks=_attached_masks(bound),
+                    input_shapes=_input_shapes(bound),
+                    symbolic=_in_symbolic_scope(),
+                    eager=_executing_eagerly(),
                 )
-                raise
+                try:
+                    outputs = original(*args, **kwargs)
+                except BaseException as error:
+                    self.slots[slot] = CallRecord(
+                        **started, output_shape=None, error=type(error).__name__
+                    )
+                    raise
             finally:
                 self.stack.pop()
             self.slots[slot] = CallRecord(**started, output_shape=_shape(outputs))
