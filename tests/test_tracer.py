@@ -411,6 +411,18 @@ def test_train_step_records_the_traced_step():
     assert_untouched(model)
 
 
+def test_train_step_on_unbuilt_model_starts_with_the_build_pass():
+    model = compiled_dropout_model()
+    trace = trace_train_step(model, ones(3, 5), np.array([0, 1, 0]))
+    build = [("clf", True), ("clf/hidden", None), ("clf/dropout", True), ("clf/classifier", None)]
+    step = [("clf", True), ("clf/hidden", True), ("clf/dropout", True), ("clf/classifier", True)]
+    # Built inside the first trace, which creates variables, so TensorFlow
+    # traces the step a second time.
+    assert [(r.path, r.training) for r in trace] == build + step + step
+    assert [r.symbolic for r in trace] == [True] * 4 + [False] * 8
+    assert not any(r.eager for r in trace)
+
+
 def test_train_step_traces_again_and_keeps_existing_train_function():
     model = compiled_dropout_model()
     model.fit(ones(3, 5), np.array([0, 1, 0]), epochs=1, verbose=0)
