@@ -78,9 +78,10 @@ class DropoutClassifier(keras.Model):
     `call` takes `training=None` and passes it on to the `Dropout` layer.
     `None` means "not decided here": Keras fills it in from an outer call,
     from `fit` (`True`) or from `evaluate` and `predict` (`False`), and a
-    direct `model(x)` with nothing to inherit runs in inference mode. Writing
-    `training=False` as the default would break the inheritance from an
-    outer model or layer that calls this one.
+    direct `model(x)` with nothing to inherit runs in inference mode. In
+    Keras 3 a `False` default would behave the same here, because a value
+    inherited from an outer call outranks a signature default; `None` says
+    plainly that this model leaves the decision to its caller.
 
     Args:
         hidden_units: Width of the hidden ReLU layer. A positive int.
