@@ -16,8 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-import migration_table  # noqa: E402
-from doc_blocks import collected_blocks  # noqa: E402
+import migration_table  # noqa: E402  (found through the sys.path entry above)
+
+from tests.doc_blocks import collected_blocks  # noqa: E402
 
 PAGE_TEXT = migration_table.PAGE.read_text(encoding="utf-8")
 ROWS = migration_table.parse_page(PAGE_TEXT)
@@ -57,33 +58,46 @@ def test_anchors_are_unique_and_the_page_includes_both_tables():
     assert '--8<-- "migration/results.md:same"' in PAGE_TEXT
 
 
-@pytest.mark.parametrize("broken, message", [
-    ("## Differences\n\n### No anchor\n", "needs an anchor"),
-    ("## Differences\n\n### One block {#one}\n\n```python\nimport tf_keras\n```\n",
+def block(code, output=None):
+    """A Python fence, with its shown output if given, as the page writes them."""
+    text = f"```python\n{code}\n```\n"
+    if output is not None:
+        text += f"<!--pytest-codeblocks:expected-output-->\n```text\n{output}\n```\n"
+    return text + "\n"
+
+
+def difference(heading, *blocks, change="**What to change:** Nothing.\n"):
+    return f"## Differences\n\n### {heading}\n\n" + "".join(blocks) + change
+
+
+@pytest.mark.parametrize("page, message", [
+    (difference("No anchor"), "needs an anchor"),
+    (difference("One block {#one}", block("import tf_keras", "1")),
      "needs a Keras 2 block and a Keras 3 block"),
-    ("## Differences\n\n### Swapped {#swapped}\n\n```python\nimport keras\n```\n"
-     "<!--pytest-codeblocks:expected-output-->\n```text\n1\n```\n\n"
-     "```python\nimport tf_keras\n```\n<!--pytest-codeblocks:expected-output-->\n```text\n2\n```\n",
-     "first block must import tf_keras"),
-    ("## Differences\n\n### No output {#no-output}\n\n```python\nimport tf_keras\n```\n\n"
-     "```python\nimport keras\n```\n", "needs its output shown"),
-    ("## Differences\n\n### No advice {#no-advice}\n\n```python\nimport tf_keras\n```\n"
-     "<!--pytest-codeblocks:expected-output-->\n```text\n1\n```\n\n"
-     "```python\nimport keras\n```\n<!--pytest-codeblocks:expected-output-->\n```text\n2\n```\n",
-     "needs a '**What to change:**' paragraph"),
+    (difference("Swapped {#swapped}", block("import keras", "1"), block("import tf_keras", "2")),
+     "the first block must import tf_keras"),
+    (difference("No output {#no-output}", block("import tf_keras"), block("import keras")),
+     "needs its output shown"),
+    (difference("No advice {#no-advice}", block("import tf_keras", "1"),
+                block("import keras", "2"), change=""),
+     r"needs a '\*\*What to change:\*\*' paragraph"),
 ])
-def test_a_malformed_row_is_reported(broken, message):
-    with pytest.raises(migration_table.PageError, match=message.replace("*", r"\*")):
-        migration_table.parse_page(broken)
+def test_a_malformed_row_is_reported(page, message):
+    with pytest.raises(migration_table.PageError, match=message):
+        migration_table.parse_page(page)
 
 
 def test_a_difference_that_vanished_is_reported():
-    page = ("## Differences\n\n### Same now {#same-now}\n\n```python\nimport tf_keras\n```\n"
-            "<!--pytest-codeblocks:expected-output-->\n```text\n1\n```\n\n"
-            "```python\nimport keras\n```\n<!--pytest-codeblocks:expected-output-->\n```text\n1\n```\n\n"
-            "**What to change:** Nothing.\n")
+    page = difference("Same now {#same-now}", block("import tf_keras", "1"), block("import keras", "1"))
     errors = migration_table.classification_errors(migration_table.parse_page(page))
     assert errors == ["'Same now' is listed as a difference, but both blocks print the same"]
+
+
+def test_the_table_shows_each_pair_with_its_advice():
+    page = difference("Renamed {#renamed}", block("import tf_keras", "old"), block("import keras", "new"),
+                      change="**What to change:** Use `new`.\n")
+    table = migration_table.render(migration_table.parse_page(page))
+    assert "| [Renamed](#renamed) | <code>old</code> | <code>new</code> | Use `new`. |" in table
 
 
 def test_cells_escape_markdown_and_table_syntax():
