@@ -53,3 +53,9 @@ publish-dev: $(STAMP)
 
 clean:
 	rm -rf site $(VENV)
+
+# Rerun the Keras 2 / Keras 3 pairs on the migration page and regenerate its table
+# (docs/migration/results.md); add ARGS=--update-page to also refresh stale outputs in the page.
+.PHONY: migration-table
+migration-table: $(STAMP)
+	$(BIN)/python tools/migration_table.py $(ARGS)
