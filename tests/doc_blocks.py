@@ -40,6 +40,7 @@ import tempfile
 import traceback
 import types
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -109,14 +110,75 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+@dataclass
+class Audit:
+    found: int = 0
+    collected: int = 0
+    not_run: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def audit(paths: list[Path], allowed_continuations=frozenset(), check_continuations=True) -> Audit:
+    """Every Python or shell fence of `paths`: collected, not run with a reason, or a problem.
+
+    A fence that continues the block before it counts as collected only if
+    it is in `allowed_continuations`, as (page, fence line); the runner
+    itself leaves that list to tests/test_fences.py (`check_continuations=False`).
+    """
+    result = Audit()
+    for path in paths:
+        where = display_path(path)
+        try:
+            blocks = {block.lineno: block for block in read_blocks(path)}
+        except PageError as error:
+            result.problems += str(error).splitlines()
+            blocks = {}
+        for fence in markdown_fences.scan(path).fences:
+            if not markdown_fences.is_python_or_shell(fence.lang):
+                continue
+            result.found += 1
+            at = f"{where}:{fence.line}: {fence.prefix.strip()}{fence.marker}{fence.info}"
+            if fence.has_directive("expected-output") or fence.has_directive(
+                    "expected-output-ignore-whitespace"):
+                result.problems.append(f"{at} holds shown output; show output in a ```text fence")
+                continue
+            if fence.has_directive("cont") and fence.visible_to_codeblocks:
+                if not check_continuations or (where, fence.line) in allowed_continuations:
+                    result.collected += 1
+                else:
+                    result.problems.append(
+                        f"{at} continues the block before it, so a reader cannot paste it alone; "
+                        "make it stand alone, or add the place to ALLOWED_CONTINUATIONS in "
+                        "tests/test_fences.py with the reason")
+                continue
+            block = blocks.get(fence.line) if fence.visible_to_codeblocks else None
+            reason = _skip_reason(block) if block is not None else ""
+            if reason:
+                result.not_run += 1
+            elif block is not None and block.syntax in RUN_SYNTAXES and block.importorskip is None:
+                result.collected += 1
+            else:
+                result.problems.append(
+                    f"{at} is not run by the doc-block tests. Write it as a plain ```python "
+                    "(or ```bash) fence, or put <!--pytest.mark.skip(reason=\"why\")--> above it")
+    return result
+
+
+def _skip_reason(block) -> str:
+    for text in block.marks:
+        mark = eval(text, {"pytest": pytest, "sys": sys})  # as _evaluate_mark does
+        if mark.name in ("skip", "skipif") and skip_reason(mark):
+            return skip_reason(mark)
+    return ""
+
+
 class MarkdownFile(pytest.File):
     def collect(self):
         repeat = self.config.getoption("doc_blocks_repeat")
-        try:
-            blocks = collected_blocks(self.path)
-        except PageError as error:
-            raise self.CollectError(str(error)) from None
-        for block in blocks:
+        problems = audit([self.path], check_continuations=False).problems
+        if problems:  # a block that would not run, or would run other than the page shows
+            raise self.CollectError("\n".join(problems))
+        for block in collected_blocks(self.path):
             for round_ in range(repeat):
                 suffix = f" (round {round_ + 1})" if repeat > 1 else ""
                 item = DocBlock.from_parent(self, name=f"line {block.lineno}{suffix}", block=block)
@@ -293,20 +355,9 @@ def run_python_block(block: CodeBlock, filename: str, workdir: str) -> str:
     module.__file__ = filename
     module.__builtins__ = __builtins__
 
-    saved_main = sys.modules.get("__main__")
-    saved_modules = set(sys.modules)
-    saved_environ = dict(os.environ)
-    saved_path = list(sys.path)
-    saved_argv = list(sys.argv)
-    saved_cwd = os.getcwd()
-    reset_keras_state()
-    saved_registries = {id(r): dict(r) for r in _custom_object_registries()}
-    sys.modules["__main__"] = module
-    sys.argv[:] = [filename]
-    os.chdir(workdir)
     output: list[str] = []
     try:
-        with warnings.catch_warnings(), captured_stdout() as output:
+        with isolated_state(module, workdir), captured_stdout() as output:
             try:
                 exec(code, module.__dict__)
             except SystemExit as stop:
@@ -322,17 +373,48 @@ def run_python_block(block: CodeBlock, filename: str, workdir: str) -> str:
             f"{filename}:{block.lineno}: the block raised {type(error).__name__}\n"
             f"{''.join(shown)}\nIt printed before failing:\n{''.join(output)}"
         ) from None
+    return "".join(output)
+
+
+@contextlib.contextmanager
+def isolated_state(module: types.ModuleType, workdir: str):
+    """Run the body as the script `module` in `workdir`, from and back to a fresh state.
+
+    Before: Keras state reset. During: `module` is `__main__`, `sys.argv`
+    names it, the working directory is `workdir`, warning filters are the
+    body's own. After: environment, `sys.path`, `sys.argv`, working
+    directory, `__main__`, warning filters, the modules the block wrote and
+    imported, and the custom objects it registered are all put back.
+    """
+    saved_main = sys.modules.get("__main__")
+    saved_modules = set(sys.modules)
+    saved_environ = dict(os.environ)
+    saved_path = list(sys.path)
+    saved_finders = set(sys.path_importer_cache)
+    saved_argv = list(sys.argv)
+    saved_cwd = os.getcwd()
+    reset_keras_state()
+    saved_registries = {id(r): dict(r) for r in _custom_object_registries()}
+    sys.modules["__main__"] = module
+    sys.argv[:] = [module.__file__]
+    os.chdir(workdir)
+    try:
+        with warnings.catch_warnings():
+            yield
     finally:
         os.chdir(saved_cwd)
         sys.modules["__main__"] = saved_main
         sys.path[:] = saved_path
+        # A finder cached for a relative entry such as "." would answer for
+        # the next block's directory with this one's listing.
+        for entry in set(sys.path_importer_cache) - saved_finders:
+            del sys.path_importer_cache[entry]
         sys.argv[:] = saved_argv
         os.environ.clear()
         os.environ.update(saved_environ)
         _forget_block_modules(saved_modules, workdir)
         _restore_registries(saved_registries, saved_modules)
         reset_keras_state()
-    return "".join(output)
 
 
 def _forget_block_modules(before: set[str], workdir: str) -> None:

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from tests import markdown_fences
-from tests.doc_blocks import ROOT, RUN_SYNTAXES, PageError, display_path, read_blocks, skip_reason
+from tests.doc_blocks import ROOT, PageError, audit, display_path, read_blocks
 
 PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 
@@ -28,62 +26,6 @@ PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 # as (page, line of the continuing fence). A continued block is not what a
 # reader can paste alone, so each one is a decision, listed here. None so far.
 ALLOWED_CONTINUATIONS: set[tuple[str, int]] = set()
-
-
-@dataclass
-class Audit:
-    found: int = 0
-    collected: int = 0
-    not_run: int = 0
-    problems: list[str] = field(default_factory=list)
-
-
-def audit(paths: list[Path], allowed_continuations=frozenset()) -> Audit:
-    result = Audit()
-    for path in paths:
-        where = display_path(path)
-        try:
-            blocks = {block.lineno: block for block in read_blocks(path)}
-        except PageError as error:
-            result.problems += str(error).splitlines()
-            blocks = {}
-        for fence in markdown_fences.scan(path).fences:
-            if not markdown_fences.is_python_or_shell(fence.lang):
-                continue
-            result.found += 1
-            at = f"{where}:{fence.line}: {fence.prefix.strip()}{fence.marker}{fence.info}"
-            if fence.has_directive("expected-output") or fence.has_directive(
-                    "expected-output-ignore-whitespace"):
-                result.problems.append(f"{at} holds shown output; show output in a ```text fence")
-                continue
-            if fence.has_directive("cont") and fence.visible_to_codeblocks:
-                if (where, fence.line) in allowed_continuations:
-                    result.collected += 1
-                else:
-                    result.problems.append(
-                        f"{at} continues the block before it, so a reader cannot paste it alone; "
-                        "make it stand alone, or add the place to ALLOWED_CONTINUATIONS in "
-                        "tests/test_fences.py with the reason")
-                continue
-            block = blocks.get(fence.line) if fence.visible_to_codeblocks else None
-            reason = _skip_reason(block) if block is not None else ""
-            if reason:
-                result.not_run += 1
-            elif block is not None and block.syntax in RUN_SYNTAXES and block.importorskip is None:
-                result.collected += 1
-            else:
-                result.problems.append(
-                    f"{at} is not run by the doc-block tests. Write it as a plain ```python "
-                    "(or ```bash) fence, or put <!--pytest.mark.skip(reason=\"why\")--> above it")
-    return result
-
-
-def _skip_reason(block) -> str:
-    for text in block.marks:
-        mark = eval(text, {"pytest": pytest, "sys": __import__("sys")})  # as the runner does
-        if mark.name in ("skip", "skipif") and skip_reason(mark):
-            return skip_reason(mark)
-    return ""
 
 
 def test_every_python_and_shell_fence_is_run_or_says_why_not(capsys):
@@ -256,11 +198,13 @@ def test_a_comment_away_from_its_block_is_refused(tmp_path):
         read_blocks(page)
 
 
-def test_a_fence_that_opens_inside_a_block_is_refused(tmp_path):
+@pytest.mark.parametrize("text", ["```text\nbefore\n```python\nafter\n```\n",
+                                  "```text\n```python\nprint(1)\n```\n```\n"])
+def test_a_fence_that_opens_inside_a_block_is_refused(tmp_path, text):
     """Markdown keeps ```python inside a ``` block as text; pytest-codeblocks ends the block there."""
     page = tmp_path / "page.md"
-    page.write_text("```text\nbefore\n```python\nafter\n```\n", encoding="utf-8")
-    with pytest.raises(PageError, match="reads this block differently|finds"):
+    page.write_text(text, encoding="utf-8")
+    with pytest.raises(PageError, match="reads this block differently|finds|cannot read"):
         read_blocks(page)
 
 
