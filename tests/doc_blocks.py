@@ -402,6 +402,8 @@ def isolated_state(module: types.ModuleType, workdir: str):
         with warnings.catch_warnings():
             yield
     finally:
+        _forget_block_modules(saved_modules, workdir)
+        _restore_registries(saved_registries, saved_modules)
         os.chdir(saved_cwd)
         sys.modules["__main__"] = saved_main
         sys.path[:] = saved_path
@@ -412,8 +414,6 @@ def isolated_state(module: types.ModuleType, workdir: str):
         sys.argv[:] = saved_argv
         os.environ.clear()
         os.environ.update(saved_environ)
-        _forget_block_modules(saved_modules, workdir)
-        _restore_registries(saved_registries, saved_modules)
         reset_keras_state()
 
 
@@ -525,6 +525,8 @@ def reset_keras_state() -> None:
     registries are restored around each block by `run_python_block`.
     """
     random.seed(START_SEED)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(START_SEED)
     if "keras" in sys.modules:
         import keras
 
