@@ -11,8 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build test test-unit test-docs test-build clean
-.PHONY: publish publish-dev test-publishing
+test: test-unit test-docs test-standalone test-build test-publishing
 
 install: $(STAMP)
 
@@ -29,13 +28,21 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
-test: test-unit test-docs test-build test-publishing
+test: test-unit test-docs test-standalone test-build test-publishing
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/test_publishing.py --ignore=tests/test_workflows.py
 
+# Doc blocks in a random order, the whole set DOC_REPEAT times, so no block can
+# lean on another; the seed is printed, and `make test-docs SEED=n` reruns that order.
+SEED ?= $(shell date +%s)
+DOC_REPEAT ?= 3
 test-docs: $(STAMP)
-	$(BIN)/python -m pytest --doc-blocks docs README.md
+	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-shuffle=$(SEED) --doc-blocks-repeat=$(DOC_REPEAT)
+
+# Each Python block alone, as `python block.py` in a fresh interpreter: as a reader runs it.
+test-standalone: $(STAMP)
+	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-standalone --doc-blocks-jobs=2
 
 test-build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site-check

@@ -20,11 +20,14 @@ the same code in a file in ways that matter for Keras and TensorFlow:
 Enable with `pytest --doc-blocks docs README.md`. Options:
 `--doc-blocks-shuffle=SEED` runs the blocks in a seeded random order and
 `--doc-blocks-repeat=N` runs the whole set N times, to prove that no block
-depends on another.
+depends on another. `--doc-blocks-standalone` runs each Python block instead
+as `python block.py` in a fresh interpreter and an empty directory, exactly
+as a reader who pastes it into a file (`--doc-blocks-jobs=N` at a time).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import difflib
 import io
@@ -36,10 +39,14 @@ import sys
 import tempfile
 import traceback
 import types
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from pytest_codeblocks.main import CodeBlock, extract_from_file
+
+from tests import markdown_fences
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_SYNTAXES = ("python", "sh", "bash")
@@ -57,6 +64,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run the doc blocks in a random order drawn from SEED")
     group.addoption("--doc-blocks-repeat", type=int, default=1, metavar="N",
                     help="run the whole set of doc blocks N times")
+    group.addoption("--doc-blocks-standalone", action="store_true",
+                    help="run each Python block as `python block.py` in a fresh interpreter")
+    group.addoption("--doc-blocks-jobs", type=int, default=2, metavar="N",
+                    help="with --doc-blocks-standalone, how many interpreters run at once")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -65,9 +76,31 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return None
 
 
+class PageError(Exception):
+    """pytest-codeblocks reads a page differently from how Markdown renders it."""
+
+
+def read_blocks(path: Path) -> list[CodeBlock]:
+    """Every block pytest-codeblocks extracts from `path`, checked against the page.
+
+    Raises PageError where pytest-codeblocks' reading of the fences and
+    their comments differs from Markdown's, so no block is run short, run
+    twice or silently left out.
+    """
+    try:
+        blocks = extract_from_file(path)
+    except RuntimeError as error:  # how pytest-codeblocks reports a page it cannot read
+        raise PageError(f"{display_path(path)}: pytest-codeblocks cannot read the page: {error} "
+                        "Look for a fence that opens inside another block.") from None
+    problems = markdown_fences.reconcile(blocks, markdown_fences.scan(path), display_path(path))
+    if problems:
+        raise PageError("\n".join(problems))
+    return blocks
+
+
 def collected_blocks(path: Path) -> list[CodeBlock]:
-    """The blocks of `path` that pytest-codeblocks would run, in file order."""
-    return [b for b in extract_from_file(path) if b.syntax in RUN_SYNTAXES]
+    """The blocks of `path` that the doc-block runner runs, in file order."""
+    return [b for b in read_blocks(path) if b.syntax in RUN_SYNTAXES]
 
 
 def display_path(path: Path) -> str:
@@ -77,9 +110,74 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+@dataclass
+class Audit:
+    found: int = 0
+    collected: int = 0
+    not_run: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def audit(paths: list[Path], allowed_continuations=frozenset(), check_continuations=True) -> Audit:
+    """Every Python or shell fence of `paths`: collected, not run with a reason, or a problem.
+
+    A fence that continues the block before it counts as collected only if
+    it is in `allowed_continuations`, as (page, fence line); the runner
+    itself leaves that list to tests/test_fences.py (`check_continuations=False`).
+    """
+    result = Audit()
+    for path in paths:
+        where = display_path(path)
+        try:
+            blocks = {block.lineno: block for block in read_blocks(path)}
+        except PageError as error:
+            result.problems += str(error).splitlines()
+            blocks = {}
+        for fence in markdown_fences.scan(path).fences:
+            if not markdown_fences.is_python_or_shell(fence.lang):
+                continue
+            result.found += 1
+            at = f"{where}:{fence.line}: {fence.prefix.strip()}{fence.marker}{fence.info}"
+            if fence.has_directive("expected-output") or fence.has_directive(
+                    "expected-output-ignore-whitespace"):
+                result.problems.append(f"{at} holds shown output; show output in a ```text fence")
+                continue
+            if fence.has_directive("cont") and fence.visible_to_codeblocks:
+                if not check_continuations or (where, fence.line) in allowed_continuations:
+                    result.collected += 1
+                else:
+                    result.problems.append(
+                        f"{at} continues the block before it, so a reader cannot paste it alone; "
+                        "make it stand alone, or add the place to ALLOWED_CONTINUATIONS in "
+                        "tests/test_fences.py with the reason")
+                continue
+            block = blocks.get(fence.line) if fence.visible_to_codeblocks else None
+            reason = _skip_reason(block) if block is not None else ""
+            if reason:
+                result.not_run += 1
+            elif block is not None and block.syntax in RUN_SYNTAXES and block.importorskip is None:
+                result.collected += 1
+            else:
+                result.problems.append(
+                    f"{at} is not run by the doc-block tests. Write it as a plain ```python "
+                    "(or ```bash) fence, or put <!--pytest.mark.skip(reason=\"why\")--> above it")
+    return result
+
+
+def _skip_reason(block) -> str:
+    for text in block.marks:
+        mark = eval(text, {"pytest": pytest, "sys": sys})  # as _evaluate_mark does
+        if mark.name in ("skip", "skipif") and skip_reason(mark):
+            return skip_reason(mark)
+    return ""
+
+
 class MarkdownFile(pytest.File):
     def collect(self):
         repeat = self.config.getoption("doc_blocks_repeat")
+        problems = audit([self.path], check_continuations=False).problems
+        if problems:  # a block that would not run, or would run other than the page shows
+            raise self.CollectError("\n".join(problems))
         for block in collected_blocks(self.path):
             for round_ in range(repeat):
                 suffix = f" (round {round_ + 1})" if repeat > 1 else ""
@@ -97,9 +195,17 @@ def _evaluate_mark(text: str, path: Path, block: CodeBlock):
             "error. Catch the exception in the block and print its type and message."
         )
     mark = eval(text, {"sys": sys, "pytest": pytest})  # the same syntax pytest-codeblocks accepts
-    if mark.name in ("skip", "skipif") and not mark.kwargs.get("reason"):
+    if mark.name in ("skip", "skipif") and not skip_reason(mark):
         raise pytest.UsageError(f"{where}: a skipped doc block needs reason=\"...\" saying why.")
     return mark
+
+
+def skip_reason(mark) -> str:
+    """The written reason of a skip or skipif mark, or "" if it has none."""
+    reason = mark.kwargs.get("reason", "")
+    if not reason and mark.name == "skip" and mark.args:
+        reason = mark.args[0]
+    return str(reason).strip()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -113,10 +219,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_report_header(config: pytest.Config):
+    if not config.getoption("doc_blocks"):
+        return None
+    lines = []
     seed = config.getoption("doc_blocks_shuffle")
-    if config.getoption("doc_blocks") and seed is not None:
-        return f"doc blocks shuffled with seed {seed}"
-    return None
+    if seed is not None:
+        lines.append(f"doc blocks shuffled with seed {seed} (rerun the same order with "
+                     f"--doc-blocks-shuffle={seed})")
+    if config.getoption("doc_blocks_standalone"):
+        lines.append(f"doc blocks run standalone: `python block.py` in a fresh interpreter, "
+                     f"{config.getoption('doc_blocks_jobs')} at a time")
+    return lines
+
+
+_STANDALONE_POOL = pytest.StashKey[concurrent.futures.ThreadPoolExecutor]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """In standalone mode, start the interpreters early so that N run at once.
+
+    Blocks with a skip mark are left out; they would be skipped before
+    `runtest` asks for their result.
+    """
+    config = session.config
+    if not (config.getoption("doc_blocks", False) and config.getoption("doc_blocks_standalone")):
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, config.getoption("doc_blocks_jobs")))
+    config.stash[_STANDALONE_POOL] = pool
+    for item in session.items:
+        if (isinstance(item, DocBlock) and item.block.syntax == "python"
+                and item.block.importorskip is None
+                and not any(item.iter_markers("skip")) and not any(item.iter_markers("skipif"))):
+            item.future = pool.submit(run_standalone, item.block, item.location_text)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    pool = config.stash.get(_STANDALONE_POOL, None)
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class BlockFailed(Exception):
@@ -127,6 +267,7 @@ class DocBlock(pytest.Item):
     def __init__(self, *, block: CodeBlock, **kwargs):
         super().__init__(**kwargs)
         self.block = block
+        self.future: concurrent.futures.Future | None = None
 
     @property
     def location_text(self) -> str:
@@ -135,11 +276,15 @@ class DocBlock(pytest.Item):
     def runtest(self) -> None:
         if self.block.importorskip is not None:
             pytest.importorskip(self.block.importorskip)
-        with tempfile.TemporaryDirectory(prefix="doc-block-") as workdir:
-            if self.block.syntax == "python":
-                output = run_python_block(self.block, display_path(self.path), workdir)
-            else:
-                output = run_shell_block(self.block, workdir)
+        if self.block.syntax == "python" and self.config.getoption("doc_blocks_standalone"):
+            output = (self.future.result() if self.future is not None
+                      else run_standalone(self.block, self.location_text))
+        else:
+            with tempfile.TemporaryDirectory(prefix="doc-block-") as workdir:
+                if self.block.syntax == "python":
+                    output = run_python_block(self.block, display_path(self.path), workdir)
+                else:
+                    output = run_shell_block(self.block, workdir, self.location_text)
         check_output(self.block, output, self.location_text)
 
     def repr_failure(self, excinfo, style=None):
@@ -154,6 +299,13 @@ class DocBlock(pytest.Item):
 def check_output(block: CodeBlock, output: str, where: str) -> None:
     expected = block.expected_output
     if expected is None:
+        # Output nobody sees checked is output a reader cannot trust: a
+        # block that prints shows what it prints.
+        if output:
+            raise BlockFailed(
+                f"{where}: the block printed output but the page shows none. Add it after the "
+                "block, after <!--pytest-codeblocks:expected-output-->, in a ```text fence:\n"
+                f"{output}")
         return
     got = output
     if block.expected_output_ignore_whitespace:
@@ -163,6 +315,33 @@ def check_output(block: CodeBlock, output: str, where: str) -> None:
             block.expected_output.splitlines(keepends=True), output.splitlines(keepends=True),
             "shown in the page", "printed by the block"))
         raise BlockFailed(f"{where}: the block's output differs from the output shown after it:\n{diff}")
+
+
+@contextlib.contextmanager
+def captured_stdout():
+    """Capture standard output at the file-descriptor level, as a terminal sees it.
+
+    `contextlib.redirect_stdout` alone misses what C++ code writes to the
+    descriptor, such as `tf.print(..., output_stream=sys.stdout)`. Python's
+    own writes go straight through to the same descriptor, so both arrive
+    in the order they were made. Yields a list that holds the text afterwards.
+    """
+    result: list[str] = []
+    sys.stdout.flush()
+    saved_fd = os.dup(1)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        stream = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
+                                  write_through=True)
+        try:
+            with contextlib.redirect_stdout(stream):
+                yield result
+        finally:
+            stream.flush()
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+            sink.seek(0)
+            result.append(sink.read().decode("utf-8", errors="replace"))
 
 
 def run_python_block(block: CodeBlock, filename: str, workdir: str) -> str:
@@ -176,17 +355,15 @@ def run_python_block(block: CodeBlock, filename: str, workdir: str) -> str:
     module.__file__ = filename
     module.__builtins__ = __builtins__
 
-    saved_main = sys.modules.get("__main__")
-    saved_environ = dict(os.environ)
-    saved_path = list(sys.path)
-    saved_cwd = os.getcwd()
-    buffer = io.StringIO()
-    reset_keras_state()
-    sys.modules["__main__"] = module
-    os.chdir(workdir)
+    output: list[str] = []
     try:
-        with contextlib.redirect_stdout(buffer):
-            exec(code, module.__dict__)
+        with isolated_state(module, workdir), captured_stdout() as output:
+            try:
+                exec(code, module.__dict__)
+            except SystemExit as stop:
+                # `sys.exit()` and `sys.exit(0)` end a script successfully.
+                if stop.code not in (None, 0):
+                    raise
     except BaseException as error:  # noqa: BLE001 - reported with the block's own traceback
         if isinstance(error, (KeyboardInterrupt, pytest.skip.Exception)):
             raise
@@ -194,59 +371,184 @@ def run_python_block(block: CodeBlock, filename: str, workdir: str) -> str:
         shown = [f for f in frames if __file__ not in f]
         raise BlockFailed(
             f"{filename}:{block.lineno}: the block raised {type(error).__name__}\n"
-            f"{''.join(shown)}\nIt printed before failing:\n{buffer.getvalue()}"
+            f"{''.join(shown)}\nIt printed before failing:\n{''.join(output)}"
         ) from None
+    return "".join(output)
+
+
+@contextlib.contextmanager
+def isolated_state(module: types.ModuleType, workdir: str):
+    """Run the body as the script `module` in `workdir`, from and back to a fresh state.
+
+    Before: Keras state reset. During: `module` is `__main__`, `sys.argv`
+    names it, the working directory is `workdir`, warning filters are the
+    body's own. After: environment, `sys.path`, `sys.argv`, working
+    directory, `__main__`, warning filters, the modules the block wrote and
+    imported, and the custom objects it registered are all put back.
+    """
+    saved_main = sys.modules.get("__main__")
+    saved_modules = set(sys.modules)
+    saved_environ = dict(os.environ)
+    saved_path = list(sys.path)
+    saved_finders = set(sys.path_importer_cache)
+    saved_argv = list(sys.argv)
+    saved_cwd = os.getcwd()
+    reset_keras_state()
+    saved_registries = {id(r): dict(r) for r in _custom_object_registries()}
+    sys.modules["__main__"] = module
+    sys.argv[:] = [module.__file__]
+    os.chdir(workdir)
+    try:
+        with warnings.catch_warnings():
+            yield
     finally:
+        _forget_block_modules(saved_modules, workdir)
+        _restore_registries(saved_registries, saved_modules)
         os.chdir(saved_cwd)
         sys.modules["__main__"] = saved_main
         sys.path[:] = saved_path
+        # A finder cached for a relative entry such as "." would answer for
+        # the next block's directory with this one's listing.
+        for entry in set(sys.path_importer_cache) - saved_finders:
+            del sys.path_importer_cache[entry]
+        sys.argv[:] = saved_argv
         os.environ.clear()
         os.environ.update(saved_environ)
         reset_keras_state()
-    return buffer.getvalue()
 
 
-def run_shell_block(block: CodeBlock, workdir: str) -> str:
+def _forget_block_modules(before: set[str], workdir: str) -> None:
+    """Unload modules a block wrote into its own directory and imported.
+
+    The next block may write a different module of the same name; a reader's
+    fresh interpreter would import that one, not this one from sys.modules.
+    """
+    root = os.path.realpath(workdir)
+    for name in set(sys.modules) - before:
+        origin = getattr(sys.modules[name], "__file__", None) or ""
+        if origin and os.path.realpath(origin).startswith(root + os.sep):
+            del sys.modules[name]
+
+
+def _custom_object_registries() -> list[dict]:
+    """The process-wide custom-object registries of Keras and, if loaded, tf-keras."""
+    registries = []
+    if "keras" in sys.modules:
+        from keras.src.saving import object_registration
+
+        registries += [object_registration.GLOBAL_CUSTOM_OBJECTS,
+                       object_registration.GLOBAL_CUSTOM_NAMES]
+    if "tf_keras" in sys.modules:
+        from tf_keras.src.saving import object_registration as legacy_registration
+
+        registries += [legacy_registration._GLOBAL_CUSTOM_OBJECTS,
+                       legacy_registration._GLOBAL_CUSTOM_NAMES]
+    return registries
+
+
+def _restore_registries(saved: dict[int, dict], modules_before: set[str]) -> None:
+    """Drop what a block registered, keep what a module registered when first imported.
+
+    A module imported during the block stays in `sys.modules`, so its
+    import-time registrations must stay too: the next block that imports it
+    gets the cached module and does not register again. Everything else the
+    block registered (its own classes, in `__main__`) is removed.
+    """
+    kept_modules = set(sys.modules) - modules_before
+    for registry in _custom_object_registries():
+        before = saved.get(id(registry), {})
+        added = {key: value for key, value in registry.items() if key not in before}
+        registry.clear()
+        registry.update(before)
+        for key, value in added.items():
+            obj = key if isinstance(value, str) else value  # the NAMES registry maps object -> name
+            if getattr(obj, "__module__", None) in kept_modules:
+                registry[key] = value
+
+
+def run_shell_block(block: CodeBlock, workdir: str, where: str) -> str:
     executable = "/bin/bash" if block.syntax == "bash" else None
+    env = dict(os.environ)
+    # As a reader with the project's virtual environment activated.
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     result = subprocess.run(block.code, shell=True, capture_output=True, text=True,
-                            executable=executable, cwd=workdir)
+                            executable=executable, cwd=workdir, env=env)
     if result.returncode != 0:
-        raise BlockFailed(f"shell block exited {result.returncode}:\n{result.stdout}{result.stderr}")
+        raise BlockFailed(f"{where}: the shell block exited {result.returncode}:\n"
+                          f"{result.stdout}{result.stderr}")
     return result.stdout
 
 
-_REGISTRY_SNAPSHOT: tuple[dict, dict] | None = None
+STANDALONE_TIMEOUT = 600
+
+
+def standalone_environment() -> dict[str, str]:
+    """The environment of a reader's shell: no test-runner variables, no fixed hash seed."""
+    env = {k: v for k, v in os.environ.items()
+           if k != "PYTHONHASHSEED" and not k.startswith(("PYTEST_", "PYTHONPATH"))}
+    # A terminal shows Python's prints and C++ writes in the order they happen.
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_standalone(block: CodeBlock, where: str) -> str:
+    """Run a Python block as `python block.py` in an empty directory; return its stdout.
+
+    The file holds the block's code after blank lines, so its line numbers
+    are the page's, and the report names the page instead of the file.
+    """
+    with tempfile.TemporaryDirectory(prefix="doc-block-file-") as script_dir, \
+            tempfile.TemporaryDirectory(prefix="doc-block-run-") as workdir:
+        script = Path(script_dir) / "block.py"
+        script.write_text("\n" * block.lineno + block.code, encoding="utf-8")
+        try:
+            result = subprocess.run([sys.executable, str(script)], cwd=workdir,
+                                    env=standalone_environment(), capture_output=True,
+                                    timeout=STANDALONE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise BlockFailed(f"{where}: standalone run took over {STANDALONE_TIMEOUT} s") from None
+    stdout = result.stdout.decode("utf-8", errors="replace")
+    if result.returncode != 0:
+        page = where.rsplit(":", 1)[0]
+        stderr = result.stderr.decode("utf-8", errors="replace").replace(str(script), page)
+        raise BlockFailed(
+            f"{where}: run alone as `python block.py` in a fresh interpreter, the block "
+            f"exited {result.returncode}:\n{stderr}\nIt printed before failing:\n{stdout}")
+    return stdout
 
 
 def reset_keras_state() -> None:
     """Put Keras's process-wide state back to how a fresh interpreter has it.
 
     Only touches Keras if a block already imported it: a page of shell
-    blocks should not pay for importing TensorFlow.
+    blocks should not pay for importing TensorFlow. The custom-object
+    registries are restored around each block by `run_python_block`.
     """
-    global _REGISTRY_SNAPSHOT
-    if "keras" not in sys.modules:
-        random.seed(START_SEED)
-        return
-    import keras
-    from keras.src.saving import object_registration
+    random.seed(START_SEED)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(START_SEED)
+    if "keras" in sys.modules:
+        import keras
 
-    if _REGISTRY_SNAPSHOT is None:
-        _REGISTRY_SNAPSHOT = (dict(object_registration.GLOBAL_CUSTOM_OBJECTS),
-                              dict(object_registration.GLOBAL_CUSTOM_NAMES))
-    else:
-        for live, saved in zip((object_registration.GLOBAL_CUSTOM_OBJECTS,
-                                object_registration.GLOBAL_CUSTOM_NAMES), _REGISTRY_SNAPSHOT):
-            live.clear()
-            live.update(saved)
-    keras.backend.clear_session()  # graph, and the counters behind layer names
-    keras.config.set_dtype_policy("float32")
-    keras.config.set_floatx("float32")
-    keras.config.set_epsilon(1e-7)
-    keras.config.set_image_data_format("channels_last")
-    keras.config.enable_traceback_filtering()
+        keras.backend.clear_session()  # graph, layer-name counters, dtype policy, seed generator
+        keras.config.set_dtype_policy("float32")
+        keras.config.set_floatx("float32")
+        keras.config.set_epsilon(1e-7)
+        keras.config.set_image_data_format("channels_last")
+        keras.config.set_max_epochs(None)
+        keras.config.set_max_steps_per_epoch(None)
+        keras.config.enable_traceback_filtering()
+        keras.utils.set_random_seed(START_SEED)  # Python, NumPy and backend seeds
+    if "tf_keras" in sys.modules:
+        import tf_keras
+
+        tf_keras.backend.clear_session()
+        tf_keras.backend.set_floatx("float32")
+        tf_keras.backend.set_epsilon(1e-7)
+        tf_keras.backend.set_image_data_format("channels_last")
+        tf_keras.mixed_precision.set_global_policy("float32")
     if "tensorflow" in sys.modules:
         import tensorflow as tf
 
         tf.config.run_functions_eagerly(False)
-    keras.utils.set_random_seed(START_SEED)  # Python, NumPy and backend seeds
+        tf.random.set_seed(START_SEED)

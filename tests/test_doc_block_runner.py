@@ -1,0 +1,421 @@
+"""The doc-block runner keeps its promises: each test runs it on small pages.
+
+Each run is a separate `pytest --doc-blocks` process in a temporary
+directory, so the pages here are the only pages, and each process starts
+as fresh as `make test-docs` does. The pages are grouped to keep the number
+of TensorFlow imports small.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.doc_blocks import ROOT, START_SEED
+
+
+def write_page(directory: Path, name: str, text: str) -> Path:
+    page = directory / name
+    page.write_text(textwrap.dedent(text), encoding="utf-8")
+    return page
+
+
+def run_doc_blocks(directory: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(directory)])
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.doc_blocks", "-p", "no:cacheprovider",
+         "-p", "no:warnings", "--rootdir", str(directory), "--doc-blocks", "-rA", *args],
+        cwd=directory, env=env, capture_output=True, text=True, timeout=900)
+    result.report = result.stdout + result.stderr
+    return result
+
+
+def outcome(report: str, outcome: str, node: str) -> bool:
+    return re.search(rf"^{outcome} {re.escape(node)}(\s|$)", report, re.M) is not None
+
+
+# Fidelity and self-check: one run, pages that must pass and pages that must fail.
+
+FIDELITY = '''\
+    # Fidelity
+
+    ```python
+    print(__name__)
+    ```
+    <!--pytest-codeblocks:expected-output-->
+    ```text
+    __main__
+    ```
+
+    ```python
+    import inspect
+
+
+    def double(x):
+        return 2 * x
+
+
+    class Box:
+        size = 3
+
+
+    print(inspect.getsource(double).splitlines()[0])
+    print(inspect.getsource(Box).splitlines()[0])
+    ```
+    <!--pytest-codeblocks:expected-output-->
+    ```text
+    def double(x):
+    class Box:
+    ```
+
+    AutoGraph reads the function's source; without it `if x > 0` on a tensor fails in a graph.
+
+    ```python
+    import sys
+
+    import tensorflow as tf
+
+
+    @tf.function
+    def absolute(x):
+        if x > 0:
+            return x
+        return -x
+
+
+    print("python print")
+    tf.print("tf.print", absolute(tf.constant(-2)), output_stream=sys.stdout)
+    ```
+    <!--pytest-codeblocks:expected-output-->
+    ```text
+    python print
+    tf.print 2
+    ```
+    '''
+
+RAISES = '''\
+    # Raises
+
+    ```python
+    x = 1
+    raise ValueError(f"boom {x}")
+    ```
+    '''
+
+DIFFERS = '''\
+    # Differs
+
+    ```python
+    print("what the code prints")
+    ```
+    <!--pytest-codeblocks:expected-output-->
+    ```text
+    what the page claims
+    ```
+    '''
+
+ATTRIBUTE_FENCE = '''\
+    # Attribute fence
+
+    ```python title="example.py"
+    raise SystemExit("never run")
+    ```
+    '''
+
+PRINTS_UNSHOWN = '''\
+    # Prints but shows nothing
+
+    ```python
+    print("nobody checks this")
+    ```
+    '''
+
+
+@pytest.fixture(scope="module")
+def fidelity_run(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("fidelity")
+    for name, text in [("fidelity.md", FIDELITY), ("raises.md", RAISES),
+                       ("differs.md", DIFFERS), ("attribute.md", ATTRIBUTE_FENCE),
+                       ("unshown.md", PRINTS_UNSHOWN)]:
+        write_page(directory, name, text)
+    return run_doc_blocks(directory, "--continue-on-collection-errors")
+
+
+def fence_lines(page_text: str) -> list[int]:
+    lines = textwrap.dedent(page_text).splitlines()
+    return [number for number, line in enumerate(lines, 1) if line == "```python"]
+
+
+def test_block_runs_as_main_with_source_available(fidelity_run):
+    """__name__, inspect.getsource on a function and a class, AutoGraph, C++ stdout."""
+    for line in fence_lines(FIDELITY):
+        assert outcome(fidelity_run.report, "PASSED", f"fidelity.md::line {line}"), \
+            fidelity_run.report
+
+
+def test_a_block_that_raises_fails_and_names_the_page_and_line(fidelity_run):
+    report = fidelity_run.report
+    assert fidelity_run.returncode == 1
+    assert outcome(report, "FAILED", "raises.md::line 3"), report
+    # The traceback points into the page, at the line that raised, and shows it.
+    assert re.search(r'File "[^"]*raises\.md", line 5', report), report
+    assert 'raise ValueError(f"boom {x}")' in report
+    assert "ValueError: boom 1" in report
+
+
+def test_a_block_whose_output_differs_fails(fidelity_run):
+    report = fidelity_run.report
+    assert outcome(report, "FAILED", "differs.md::line 3"), report
+    assert "-what the page claims" in report and "+what the code prints" in report
+
+
+def test_an_attribute_fence_fails_the_suite(fidelity_run):
+    report = fidelity_run.report
+    assert outcome(report, "ERROR", "attribute.md"), report
+    assert 'attribute.md:3: ```python title="example.py" is not run' in report
+
+
+def test_a_block_that_prints_without_showing_its_output_fails(fidelity_run):
+    report = fidelity_run.report
+    assert outcome(report, "FAILED", "unshown.md::line 3"), report
+    assert "printed output but the page shows none" in report
+
+
+def test_xfail_and_skips_without_reason_are_refused(tmp_path):
+    write_page(tmp_path, "marks.md", '''\
+        <!--pytest.mark.xfail-->
+        ```python
+        raise ValueError("any error at all")
+        ```
+        ''')
+    result = run_doc_blocks(tmp_path)
+    assert result.returncode != 0 and "xfail is not allowed" in result.report
+    write_page(tmp_path, "marks.md", '''\
+        <!--pytest.mark.skip-->
+        ```python
+        print(1)
+        ```
+        ''')
+    result = run_doc_blocks(tmp_path)
+    assert result.returncode != 0 and "needs reason=" in result.report
+
+
+# Isolation: each block checks that the state it is about is fresh, then
+# spoils it. Run twice in a row and shuffled, every block follows one that
+# spoiled something; a leak fails the block that sees it, naming the leak.
+
+ISOLATION_BLOCKS = {
+    "layer-name counter": '''\
+        import keras
+
+        assert keras.layers.Dense(1).name == "dense", "leak: layer-name counter"
+        keras.layers.Dense(1)
+        ''',
+    "dtype policy": '''\
+        import keras
+
+        assert keras.config.dtype_policy().name == "float32", "leak: dtype policy"
+        assert keras.config.floatx() == "float32", "leak: dtype policy"
+        keras.config.set_dtype_policy("mixed_float16")
+        keras.config.set_floatx("float16")
+        ''',
+    "custom object": '''\
+        import keras
+
+        assert "Fixture>Leaky" not in keras.saving.get_custom_objects(), "leak: custom object"
+
+
+        @keras.saving.register_keras_serializable(package="Fixture")
+        class Leaky(keras.layers.Layer):
+            pass
+        ''',
+    "import-time registration": '''\
+        import keras
+
+        import registers_on_import  # on PYTHONPATH; imported once per process
+
+        assert "Fixture>FromPackage" in keras.saving.get_custom_objects(), \\
+            "lost: a cached module's registration"
+        ''',
+    "random seed": f'''\
+        import random
+
+        import numpy as np
+
+        assert random.random() == random.Random({START_SEED}).random(), "leak: random seed"
+        assert np.random.rand() == np.random.RandomState({START_SEED}).rand(), "leak: random seed"
+        random.seed(99)
+        np.random.seed(99)
+        ''',
+    "environment variable": '''\
+        import os
+
+        assert "DOC_BLOCK_LEAK" not in os.environ, "leak: environment variable"
+        os.environ["DOC_BLOCK_LEAK"] = "1"
+        ''',
+    "working directory": '''\
+        import os
+
+        assert os.listdir(".") == [], "leak: working directory"
+        os.makedirs("inner", exist_ok=True)
+        os.chdir("inner")
+        ''',
+    "sys.path": '''\
+        import sys
+
+        assert "/doc-block-leak" not in sys.path, "leak: sys.path"
+        sys.path.insert(0, "/doc-block-leak")
+        ''',
+    "module written by a block": '''\
+        import sys
+
+        assert "written_by_block" not in sys.modules, "leak: module written by a block"
+        with open("written_by_block.py", "w") as file:
+            file.write("VALUE = 1\\n")
+        sys.path.insert(0, ".")
+        import written_by_block
+        ''',
+    "warning filter": '''\
+        import warnings
+
+        assert not any(f[1] is not None and f[1].pattern == "doc-block-leak"
+                       for f in warnings.filters), "leak: warning filter"
+        warnings.filterwarnings("error", message="doc-block-leak")
+        ''',
+    "run_functions_eagerly": '''\
+        import tensorflow as tf
+
+        assert not tf.config.functions_run_eagerly(), "leak: run_functions_eagerly"
+        tf.config.run_functions_eagerly(True)
+        ''',
+}
+
+REGISTERS_ON_IMPORT = '''\
+import keras
+
+
+@keras.saving.register_keras_serializable(package="Fixture")
+class FromPackage(keras.layers.Layer):
+    pass
+'''
+
+# Replaces the runner's isolation with nothing, to prove the blocks above see leaks.
+SABOTAGE = '''\
+import contextlib
+
+import tests.doc_blocks
+
+
+@contextlib.contextmanager
+def no_isolation(module, workdir):
+    yield
+
+
+tests.doc_blocks.isolated_state = no_isolation
+'''
+
+
+@pytest.fixture(scope="module")
+def isolation_page(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("isolation")
+    blocks = "\n".join(f"```python\n{textwrap.dedent(code)}```\n" for code in ISOLATION_BLOCKS.values())
+    (directory / "isolation.md").write_text(blocks, encoding="utf-8")
+    (directory / "registers_on_import.py").write_text(REGISTERS_ON_IMPORT, encoding="utf-8")
+    return directory
+
+
+def test_blocks_are_isolated_run_twice_in_page_order(isolation_page):
+    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2")
+    assert result.returncode == 0, result.report
+    assert f"{2 * len(ISOLATION_BLOCKS)} passed" in result.report
+
+
+def test_blocks_are_isolated_run_twice_shuffled(isolation_page):
+    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2", "--doc-blocks-shuffle=7")
+    assert result.returncode == 0, result.report
+    assert "doc blocks shuffled with seed 7" in result.report
+    order = re.findall(r"^PASSED isolation\.md::line (\d+) \(round (\d)\)", result.report, re.M)
+    assert order != sorted(order, key=lambda pair: (int(pair[0]), pair[1])), "not shuffled"
+
+
+def test_without_isolation_every_leak_is_seen(isolation_page, tmp_path):
+    (isolation_page / "conftest.py").write_text(SABOTAGE, encoding="utf-8")
+    try:
+        result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2")
+    finally:
+        (isolation_page / "conftest.py").unlink()
+    assert result.returncode == 1
+    for name in ISOLATION_BLOCKS:
+        if name != "import-time registration":
+            assert f"leak: {name}" in result.report, f"{name} leaked unseen:\n{result.report}"
+
+
+def test_shuffle_is_reproducible_from_its_seed(tmp_path):
+    """The printed seed reruns the same order; a different seed gives another."""
+    write_page(tmp_path, "many.md", "".join(f"```python\nx = {n}\n```\n\n" for n in range(8)))
+
+    def order(*args):
+        result = run_doc_blocks(tmp_path, "--collect-only", "-q", *args)
+        return re.findall(r"^many\.md::line \d+.*$", result.stdout, re.M)
+
+    in_page_order = order()
+    assert len(in_page_order) == 8
+    assert order("--doc-blocks-shuffle=11") == order("--doc-blocks-shuffle=11") != in_page_order
+    assert order("--doc-blocks-shuffle=11") != order("--doc-blocks-shuffle=12")
+
+
+# Standalone: each block in its own fresh interpreter, as a reader runs it.
+
+STANDALONE = f'''\
+    # Standalone
+
+    ```python
+    import sys
+
+    print(__name__, len(sys.argv))
+    ```
+    <!--pytest-codeblocks:expected-output-->
+    ```text
+    __main__ 1
+    ```
+
+    In-process the runner seeds every block; a reader's interpreter does not.
+
+    ```python
+    import random
+
+    print(round(random.random(), 6))
+    ```
+    <!--pytest-codeblocks:expected-output-->
+    ```text
+    {round(random.Random(START_SEED).random(), 6)}
+    ```
+
+    ```python
+    print("before")
+    raise RuntimeError("alone")
+    ```
+    '''
+
+
+def test_standalone_runs_each_block_in_a_fresh_interpreter(tmp_path):
+    write_page(tmp_path, "standalone.md", STANDALONE)
+    in_process = run_doc_blocks(tmp_path)
+    assert outcome(in_process.report, "PASSED", "standalone.md::line 15"), in_process.report
+    result = run_doc_blocks(tmp_path, "--doc-blocks-standalone", "--doc-blocks-jobs=2")
+    report = result.report
+    assert outcome(report, "PASSED", "standalone.md::line 3"), report
+    # Passes in-process only because the runner seeded it: standalone catches that.
+    assert outcome(report, "FAILED", "standalone.md::line 15"), report
+    assert outcome(report, "FAILED", "standalone.md::line 25"), report
+    assert re.search(r'File "[^"]*standalone\.md", line 27', report), report
+    assert "RuntimeError: alone" in report
