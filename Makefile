@@ -11,7 +11,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
-test: test-unit test-docs test-standalone test-build test-publishing
+.PHONY: install serve build test test-unit test-docs test-standalone test-build clean
+.PHONY: publish publish-dev test-publishing
 
 install: $(STAMP)
 
