@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build test test-unit test-docs test-build clean
+.PHONY: install serve build test test-unit test-docs test-build test-browser bench clean
 
 install: $(STAMP)
 
@@ -28,16 +28,24 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
-test: test-unit test-docs test-build
+test: test-unit test-docs test-build test-browser
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/browser
 
 test-docs: $(STAMP)
 	$(BIN)/python -m pytest --doc-blocks docs README.md
 
 test-build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site-check
+
+# The site test-build made, in Debian's Chromium (tests/browser/conftest.py).
+test-browser: test-build
+	KCG_SITE_DIR=$(VENV)/site-check $(BIN)/python -m pytest tests/browser --confcutdir=tests/browser
+
+# Figures for docs/maintainers/benchmarks.md; a benchmark, not a test.
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
 
 clean:
 	rm -rf site $(VENV)

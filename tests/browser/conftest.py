@@ -51,10 +51,13 @@ def server(site_dir):
 
 @pytest.fixture(scope="session")
 def browser():
+    missing = None
     try:
         harness.require_chromium()
-    except harness.ChromiumMissing as missing:
-        pytest.fail(str(missing), pytrace=False)
+    except harness.ChromiumMissing as error:
+        missing = str(error)
+    if missing:
+        pytest.fail(missing, pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
