@@ -11,7 +11,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build test test-unit test-docs test-build test-browser bench clean
+.PHONY: install serve build test test-unit test-docs test-build clean
+.PHONY: test-browser bench
 
 install: $(STAMP)
 

@@ -28,7 +28,6 @@ import time
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
@@ -310,22 +309,18 @@ def visit_all(browser, server: SiteServer, paths: list[str], check_copy: bool = 
 
 
 def _mouse_copy(page) -> dict | None:
-    """Click the first copy button with the mouse, as a reader would."""
-    button = page.locator("article button[data-md-type=copy]").first
+    """Click the first visible copy button with the mouse, as a reader would."""
+    button = page.locator("article button[data-md-type=copy]").filter(visible=True).first
     if button.count() == 0:
         return None
     target = button.get_attribute("data-clipboard-target")
     expected = page.eval_on_selector(target, "code => code.textContent.trimEnd()")
     page.evaluate("navigator.clipboard.writeText('')")
-    button.click()
     try:
+        button.click(timeout=5000)
         page.wait_for_function(
             "expected => navigator.clipboard.readText().then(text => text === expected)",
             arg=expected, timeout=5000)
     except PlaywrightTimeoutError:
         return {"target": target, "copied": False}
     return {"target": target, "copied": True}
-
-
-def host(url: str) -> str:
-    return urlsplit(url).netloc

@@ -133,19 +133,20 @@ def test_light_dark_toggle(page, server):
 
 
 def package_models() -> dict[str, list[str]]:
-    """Public classes of keras_call_guide and their public methods, read from
-    the source (importing the package would import TensorFlow)."""
+    """The Keras models of keras_call_guide.models that the package exports,
+    with their public methods, read from the source (importing the package
+    would import TensorFlow)."""
     package = harness.ROOT / "src" / "keras_call_guide"
     init = ast.parse((package / "__init__.py").read_text())
     exported = next(ast.literal_eval(node.value) for node in init.body
                     if isinstance(node, ast.Assign) and any(
                         getattr(t, "id", None) == "__all__" for t in node.targets))
     models = {}
-    for module in package.glob("*.py"):
-        for node in ast.parse(module.read_text()).body:
-            if isinstance(node, ast.ClassDef) and node.name in exported:
-                models[node.name] = [f.name for f in node.body
-                                     if isinstance(f, ast.FunctionDef) and not f.name.startswith("_")]
+    for node in ast.parse((package / "models.py").read_text()).body:
+        if (isinstance(node, ast.ClassDef) and node.name in exported
+                and any(ast.unparse(base) in ("keras.Model", "Model") for base in node.bases)):
+            models[node.name] = [f.name for f in node.body
+                                 if isinstance(f, ast.FunctionDef) and not f.name.startswith("_")]
     return models
 
 
