@@ -188,24 +188,22 @@ _INSPECT_JS = """async () => {
   };
 }"""
 
-# Clicks every code block's copy button and reads the clipboard after each.
-_COPY_JS = """async () => {
-  const blocks = [];
+# Clicks one code block's copy button and reads the clipboard. One call per
+# block: Playwright's evaluate carries a user gesture, which Chromium lets
+# expire after a few seconds, and the copy needs it.
+_COPY_JS = """async index => {
+  const code = document.querySelectorAll("pre > code")[index];
   const buttons = [...document.querySelectorAll("button[data-md-type=copy][data-clipboard-target]")];
-  for (const code of document.querySelectorAll("pre > code")) {
-    const button = buttons.find(b => document.querySelector(b.dataset.clipboardTarget) === code);
-    const block = {id: code.parentElement.id || null, hasButton: !!button, copied: false};
-    if (button) {
-      await navigator.clipboard.writeText("\\u0000not copied");
-      button.click();
-      await new Promise(resolve => setTimeout(resolve, 0));
-      const text = await navigator.clipboard.readText();
-      block.copied = text === code.textContent.trimEnd();
-      if (!block.copied) block.got = text.slice(0, 80);
-    }
-    blocks.push(block);
+  const button = buttons.find(b => document.querySelector(b.dataset.clipboardTarget) === code);
+  const block = {id: code.parentElement.id || null, hasButton: !!button, copied: false};
+  if (button) {
+    await navigator.clipboard.writeText("\\u0000not copied");
+    button.click();
+    const text = await navigator.clipboard.readText();
+    block.copied = text === code.textContent.trimEnd();
+    if (!block.copied) block.got = text.slice(0, 80);
   }
-  return blocks;
+  return block;
 }"""
 
 
@@ -280,7 +278,8 @@ class _OpenPage:
             result.diagram_elements = inspected["diagramElements"]
             if check_copy:
                 self.page.bring_to_front()
-                result.code_blocks = self.page.evaluate(_COPY_JS)
+                count = self.page.evaluate('document.querySelectorAll("pre > code").length')
+                result.code_blocks = [self.page.evaluate(_COPY_JS, index) for index in range(count)]
                 result.mouse_copy = _mouse_copy(self.page)
                 self.page.wait_for_load_state("networkidle")
                 # Requests after the load (none expected) are still checked
