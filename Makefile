@@ -12,7 +12,7 @@ export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install serve build test test-unit test-docs test-standalone test-build clean
-.PHONY: publish publish-dev test-publishing
+.PHONY: publish publish-dev test-publishing test-browser bench
 
 install: $(STAMP)
 
@@ -29,10 +29,10 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
-test: test-unit test-docs test-standalone test-build test-publishing
+test: test-unit test-docs test-standalone test-build test-browser test-publishing
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests --ignore=tests/test_publishing.py --ignore=tests/test_workflows.py
+	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/test_publishing.py --ignore=tests/test_workflows.py
 
 # Doc blocks in a random order, the whole set DOC_REPEAT times, so no block can
 # lean on another; the seed is printed, and `make test-docs SEED=n` reruns that order.
@@ -58,6 +58,14 @@ publish: $(STAMP)
 
 publish-dev: $(STAMP)
 	$(BIN)/python tools/publish.py dev $(if $(filter 1,$(PUSH)),--push)
+
+# The site test-build made, in Debian's Chromium (tests/browser/conftest.py).
+test-browser: test-build
+	KCG_SITE_DIR=$(VENV)/site-check $(BIN)/python -m pytest tests/browser --confcutdir=tests/browser
+
+# Figures for docs/maintainers/benchmarks.md; a benchmark, not a test.
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
 
 clean:
 	rm -rf site $(VENV)

@@ -1,0 +1,325 @@
+"""Build, serve and visit the site in the system Chromium.
+
+Shared by the browser tests (tests/browser/) and the benchmark
+(tools/bench.py), so both see the site the same way:
+
+* the site is built with `mkdocs build --strict`, the same build CI checks;
+* it is served from 127.0.0.1 on a free port the way `mike` publishes it: the
+  pages under a version folder, with `versions.json` beside that folder (the
+  theme's version selector fetches it, and a plain `mkdocs build` has none);
+* every page is opened in a fresh browser context, so each visit is a reader's
+  first visit with an empty cache. Every request is recorded; any request that
+  leaves the serving origin is aborted and reported.
+
+Chromium is Debian's (`apt-get install chromium`). Playwright only drives it
+and must never download a browser of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("KCG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The folder and versions.json `mike deploy dev latest` would publish.
+VERSION = "dev"
+VERSIONS_JSON = [{"version": VERSION, "title": VERSION, "aliases": ["latest"]}]
+# Every page asks for it on load (Material's search); a first visit pays for it.
+SEARCH_INDEX = "search/search_index.json"
+# Script or request URLs that would mean a page pulls in a diagram renderer.
+DIAGRAM_LIBRARIES = ("mermaid", "kroki", "plantuml", "graphviz", "viz.js", "d3.", "d3-",
+                     "flowchart", "nomnoml", "svgbob", "excalidraw", "drawio", "d2.")
+
+
+class ChromiumMissing(RuntimeError):
+    pass
+
+
+def require_chromium() -> str:
+    """The Chromium executable, or a plain error saying how to get it."""
+    path = shutil.which(CHROMIUM) or (CHROMIUM if os.access(CHROMIUM, os.X_OK) else None)
+    if path is None:
+        raise ChromiumMissing(
+            f"Chromium not found at {CHROMIUM}: the browser tests and `make bench` need "
+            "Debian's Chromium. Install it with `apt-get install -y chromium` (.ci/run does), "
+            "or point KCG_CHROMIUM at a Chromium executable."
+        )
+    return path
+
+
+def build_site(site_dir: Path, config: Path | None = None, strict: bool = True) -> None:
+    """Run `mkdocs build` into `site_dir`; raise with mkdocs's output if it fails."""
+    command = [sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(site_dir)]
+    if strict:
+        command.append("--strict")
+    if config is not None:
+        command += ["--config-file", str(config)]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"mkdocs build failed:\n{result.stdout}\n{result.stderr}")
+
+
+def page_paths(site_dir: Path) -> list[str]:
+    """Every page of the built site as a path below the site root ("" is home)."""
+    pages = []
+    for html in sorted(site_dir.rglob("index.html")):
+        rel = html.parent.relative_to(site_dir).as_posix()
+        pages.append("" if rel == "." else f"{rel}/")
+    return pages
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass
+
+    def do_GET(self):
+        if self.path.split("?")[0] == "/versions.json":
+            body = json.dumps(VERSIONS_JSON).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        prefix = f"/{VERSION}/"
+        if not (self.path + "/").startswith(prefix):
+            self.send_error(404, "outside the published version")
+            return
+        self.path = "/" + self.path[len(prefix):]
+        super().do_GET()
+
+
+class SiteServer:
+    """Serves `site_dir` at http://127.0.0.1:PORT/dev/ in a background thread."""
+
+    def __init__(self, site_dir: Path):
+        handler = functools.partial(_Handler, directory=str(site_dir))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.origin = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.base = f"{self.origin}/{VERSION}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> SiteServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+
+
+@dataclass
+class Request:
+    url: str
+    resource_type: str
+    status: int | None = None
+    body_bytes: int = 0
+    failure: str | None = None
+
+
+@dataclass
+class PageVisit:
+    """What one first visit of one page did and showed."""
+
+    path: str
+    requests: list[Request] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    images: list[dict] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)
+    diagram_elements: int = 0
+    code_blocks: list[dict] = field(default_factory=list)
+    mouse_copy: dict | None = None
+    late_requests: list[Request] = field(default_factory=list)
+
+    @property
+    def transferred_bytes(self) -> int:
+        """Response bytes of the first load, uncompressed (the server sends no
+        compression), up to network idle: page, assets, search index."""
+        return sum(r.body_bytes for r in self.requests)
+
+
+# Runs in the page after load: images (forced to load if lazy), scripts, and
+# elements a diagram renderer would pick up.
+_INSPECT_JS = """async () => {
+  const images = [];
+  for (const img of document.querySelectorAll("img")) {
+    img.loading = "eager";
+    try { await img.decode(); } catch (e) {}
+    images.push({src: img.currentSrc || img.src, naturalWidth: img.naturalWidth,
+                 naturalHeight: img.naturalHeight});
+  }
+  return {
+    images,
+    scripts: [...document.scripts].map(s => s.src).filter(Boolean),
+    diagramElements: document.querySelectorAll(
+      ".mermaid, pre.mermaid, [class*=diagram-js], .kroki, .plantuml").length
+      + (window.mermaid ? 1 : 0),
+  };
+}"""
+
+# Clicks one code block's copy button and reads the clipboard. One call per
+# block: Playwright's evaluate carries a user gesture, which Chromium lets
+# expire after a few seconds, and the copy needs it.
+_COPY_JS = """async index => {
+  const code = document.querySelectorAll("pre > code")[index];
+  const buttons = [...document.querySelectorAll("button[data-md-type=copy][data-clipboard-target]")];
+  const button = buttons.find(b => document.querySelector(b.dataset.clipboardTarget) === code);
+  const block = {id: code.parentElement.id || null, hasButton: !!button, copied: false};
+  if (button) {
+    await navigator.clipboard.writeText("\\u0000not copied");
+    button.click();
+    const text = await navigator.clipboard.readText();
+    block.copied = text === code.textContent.trimEnd();
+    if (!block.copied) block.got = text.slice(0, 80);
+  }
+  return block;
+}"""
+
+
+class _OpenPage:
+    """A page whose first visit has started: context, listeners, records."""
+
+    def __init__(self, browser, server: SiteServer, path: str):
+        self.result = PageVisit(path=path)
+        self.url = server.base + path
+        self.by_request: dict[int, Request] = {}
+        self.context = browser.new_context(permissions=["clipboard-read", "clipboard-write"],
+                                           viewport={"width": 1280, "height": 800})
+        self.context.route("**/*", lambda route, request: self._route(server, route, request))
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.result.console_errors.append(
+            f"uncaught: {error}"))
+        self.page.on("requestfinished", self._finished)
+        self.page.on("requestfailed", self._failed)
+        # Navigate without waiting, so several pages load at once.
+        self.page.evaluate("url => { location.href = url; }", self.url)
+
+    def _route(self, server, route, request):
+        if request.url.startswith(server.origin + "/"):
+            route.continue_()
+        else:
+            self.result.foreign.append(request.url)
+            route.abort("blockedbyclient")
+
+    def _console(self, message):
+        if message.type == "error":
+            self.result.console_errors.append(
+                f"{message.text} ({message.location.get('url', '')})")
+
+    def _entry(self, request) -> Request:
+        return self.by_request.setdefault(id(request), Request(request.url, request.resource_type))
+
+    def _finished(self, request):
+        entry = self._entry(request)
+        response = request.response()
+        if response is not None:
+            entry.status = response.status
+            # The server sends Content-Length and no compression, so this is
+            # the uncompressed body as the browser received it.
+            length = response.headers.get("content-length")
+            entry.body_bytes = int(length) if length else 0
+
+    def _failed(self, request):
+        self._entry(request).failure = request.failure
+
+    def _wait_for_finished(self, suffix: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(r.url.endswith(suffix) and (r.status or r.failure)
+                      for r in self.by_request.values()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.url}: no response for {suffix} in {timeout:.0f} s")
+            self.page.wait_for_timeout(50)
+
+    def finish(self, check_copy: bool) -> PageVisit:
+        result = self.result
+        try:
+            self.page.wait_for_url(self.url, wait_until="load")
+            # Network idle alone is not enough on a busy machine: the theme's
+            # script can take longer than the idle window to ask for the
+            # search index. Wait for that request, then for idle.
+            self._wait_for_finished(SEARCH_INDEX)
+            self.page.wait_for_load_state("networkidle")
+            result.requests = list(self.by_request.values())
+            inspected = self.page.evaluate(_INSPECT_JS)
+            result.images = inspected["images"]
+            result.scripts = inspected["scripts"]
+            result.diagram_elements = inspected["diagramElements"]
+            if check_copy:
+                self.page.bring_to_front()
+                count = self.page.evaluate('document.querySelectorAll("pre > code").length')
+                result.code_blocks = [self.page.evaluate(_COPY_JS, index) for index in range(count)]
+                result.mouse_copy = _mouse_copy(self.page)
+                self.page.wait_for_load_state("networkidle")
+                # Requests after the load (none expected) are still checked
+                # for leaving the origin, but are not part of the first visit.
+                late = [r for key, r in self.by_request.items()
+                        if all(r is not seen for seen in result.requests)]
+                result.late_requests = late
+        finally:
+            self.context.close()
+        return result
+
+
+def visit_all(browser, server: SiteServer, paths: list[str], check_copy: bool = True,
+              at_once: int = 3) -> dict[str, PageVisit]:
+    """First visits of `paths`, `at_once` pages loading concurrently.
+
+    Each page gets its own context (empty cache and storage). With
+    `check_copy`, every code block's copy button is clicked after the load.
+    """
+    visits = {}
+    for start in range(0, len(paths), at_once):
+        opened = [_OpenPage(browser, server, path) for path in paths[start:start + at_once]]
+        for page in opened:
+            visits[page.result.path] = page.finish(check_copy)
+    return visits
+
+
+def _mouse_copy(page) -> dict | None:
+    """Click the first visible copy button with the mouse, as a reader would."""
+    button = page.locator("article button[data-md-type=copy]").filter(visible=True).first
+    if button.count() == 0:
+        return None
+    target = button.get_attribute("data-clipboard-target")
+    expected = page.eval_on_selector(target, "code => code.textContent.trimEnd()")
+    page.evaluate("navigator.clipboard.writeText('')")
+    try:
+        button.click(timeout=5000)
+        page.wait_for_function(
+            "expected => navigator.clipboard.readText().then(text => text === expected)",
+            arg=expected, timeout=5000)
+    except PlaywrightTimeoutError:
+        return {"target": target, "copied": False}
+    return {"target": target, "copied": True}

@@ -1,0 +1,186 @@
+"""The built site in headless Chromium, the way a reader uses it."""
+
+from __future__ import annotations
+
+import ast
+from urllib.parse import urlsplit
+
+from tests.browser import harness, links
+
+SEARCH_TERM = "training"
+SEARCH_FIRST = ("guide/training-argument/", "The training argument")
+
+
+def nav_pages(nav) -> list[str]:
+    """The Markdown files listed in mkdocs.yml's nav, as built page paths."""
+    found = []
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            found += nav_pages(value)
+        elif isinstance(value, str) and value.endswith(".md"):
+            stem = value[: -len(".md")]
+            found.append("" if stem == "index" else
+                          stem[: -len("index")] if stem.endswith("/index") else f"{stem}/")
+    return found
+
+
+def failures(visits, check) -> str:
+    lines = [f"{path or '(home)'}: {item}" for path, visit in visits.items() for item in check(visit)]
+    return "\n".join(lines)
+
+
+def test_every_page_in_the_nav_is_built_and_visited(visits, mkdocs_config):
+    missing = sorted(set(nav_pages(mkdocs_config["nav"])) - set(visits))
+    assert not missing, f"nav pages not in the built site: {missing}"
+
+
+def test_no_page_makes_a_request_outside_the_origin(visits):
+    problems = failures(visits, lambda v: v.foreign)
+    assert not problems, "requests that left the serving origin (blocked):\n" + problems
+
+
+def test_every_request_succeeds(visits):
+    problems = failures(visits, lambda v: [
+        f"{r.url} -> {r.failure or r.status}" for r in v.requests + v.late_requests
+        if r.url not in v.foreign and (r.failure or (r.status or 0) >= 400)])
+    assert not problems, problems
+
+
+def test_no_page_logs_a_console_error(visits):
+    problems = failures(visits, lambda v: v.console_errors)
+    assert not problems, "console errors:\n" + problems
+
+
+def test_every_code_block_has_a_working_copy_button(visits):
+    problems = failures(visits, lambda v: [
+        f"code block {b['id']}: " + ("no copy button" if not b["hasButton"]
+                                     else f"copied {b.get('got')!r} instead of the code")
+        for b in v.code_blocks if not (b["hasButton"] and b["copied"])])
+    assert not problems, problems
+    mouse = failures(visits, lambda v: [f"mouse click on {v.mouse_copy['target']} copied nothing"]
+                     if v.mouse_copy and not v.mouse_copy["copied"] else [])
+    assert not mouse, mouse
+    assert sum(len(v.code_blocks) for v in visits.values()) > 0, "no code block found anywhere"
+
+
+def test_every_image_loads(visits):
+    problems = failures(visits, lambda v: [
+        f"image {i['src']} did not load (naturalWidth 0)" for i in v.images if i["naturalWidth"] <= 0])
+    assert not problems, problems
+
+
+def test_no_page_loads_a_diagram_library(visits):
+    def check(visit):
+        urls = visit.scripts + [r.url for r in visit.requests if r.resource_type == "script"]
+        found = sorted({u for u in urls if any(name in u.lower() for name in harness.DIAGRAM_LIBRARIES)})
+        if visit.diagram_elements:
+            found.append(f"{visit.diagram_elements} element(s) for a diagram renderer")
+        return found
+    problems = failures(visits, check)
+    assert not problems, "diagrams must be static images; found:\n" + problems
+
+
+def test_home_page_renders(page, server, mkdocs_config):
+    page.goto(server.base, wait_until="networkidle")
+    assert mkdocs_config["site_name"] in page.title()
+    heading = page.locator("article h1")
+    assert heading.is_visible()
+    assert "call" in heading.inner_text()
+    assert page.locator("nav.md-nav--primary").first.is_visible()
+    assert page.locator("article p").count() >= 3
+    # The theme's stylesheet applied: the header is painted, not transparent.
+    header_background = page.eval_on_selector(
+        ".md-header", "el => getComputedStyle(el).backgroundColor")
+    assert header_background not in ("rgba(0, 0, 0, 0)", "transparent")
+
+
+def test_search_offers_the_training_page_first(page, server):
+    page.goto(server.base, wait_until="networkidle")
+    search = page.locator("input[data-md-component=search-query]")
+    search.click()
+    # Typed key by key: the theme searches on key events, not on `input`.
+    search.press_sequentially(SEARCH_TERM, delay=20)
+    first = page.locator(".md-search-result__item a.md-search-result__link").first
+    first.wait_for(state="visible", timeout=10_000)
+    href = first.get_attribute("href")
+    title = first.locator("h1").first.inner_text()
+    path, expected_title = SEARCH_FIRST
+    assert urlsplit(href).path == urlsplit(server.base + path).path, f"first result {href} ({title})"
+    assert title.strip() == expected_title
+
+
+def test_light_dark_toggle(page, server):
+    page.goto(server.base + "guide/first-models/", wait_until="networkidle")
+
+    def scheme():
+        return page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+
+    def background():
+        return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+    assert scheme() == "default"
+    light = background()
+    page.get_by_title("Switch to dark mode").click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    assert background() != light
+    # The choice is remembered across pages.
+    page.goto(server.base, wait_until="networkidle")
+    assert scheme() == "slate"
+    page.get_by_title("Switch to light mode").click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'default'")
+    assert background() == light
+
+
+def package_models() -> dict[str, list[str]]:
+    """The Keras models of keras_call_guide.models that the package exports,
+    with their public methods, read from the source (importing the package
+    would import TensorFlow)."""
+    package = harness.ROOT / "src" / "keras_call_guide"
+    init = ast.parse((package / "__init__.py").read_text())
+    exported = next(ast.literal_eval(node.value) for node in init.body
+                    if isinstance(node, ast.Assign) and any(
+                        getattr(t, "id", None) == "__all__" for t in node.targets))
+    models = {}
+    for node in ast.parse((package / "models.py").read_text()).body:
+        if (isinstance(node, ast.ClassDef) and node.name in exported
+                and any(ast.unparse(base) in ("keras.Model", "Model") for base in node.bases)):
+            models[node.name] = [f.name for f in node.body
+                                 if isinstance(f, ast.FunctionDef) and not f.name.startswith("_")]
+    return models
+
+
+def test_api_page_shows_every_model_with_its_methods(page, server):
+    models = package_models()
+    assert models, "no public model found in src/keras_call_guide"
+    page.goto(server.base + "reference/models/", wait_until="networkidle")
+    for name, methods in models.items():
+        assert {"call", "get_config"} <= set(methods), f"{name} lacks call or get_config"
+        heading = page.locator(f"[id='keras_call_guide.models.{name}']")
+        assert heading.is_visible(), f"{name} not shown"
+        assert name in heading.inner_text()
+        for method in methods:
+            entry = page.locator(f"[id='keras_call_guide.models.{name}.{method}']")
+            assert entry.is_visible(), f"{name}.{method} not shown"
+            assert method in entry.inner_text()
+
+
+def test_every_link_and_anchor_resolves(site_dir, mkdocs_config):
+    result = links.crawl(site_dir, mkdocs_config["site_url"])
+    assert result.checked > 100, f"only {result.checked} links checked; is the site built?"
+    assert not result.broken, "\n".join(result.broken)
+
+
+def allowed_external_links(config) -> set[str]:
+    allowed = {config[key] for key in ("repo_url",) if config.get(key)}
+    allowed |= {item["link"] for item in (config.get("extra") or {}).get("social") or []}
+    return {url.rstrip("/") for url in allowed}
+
+
+def test_no_external_link_but_the_repository(site_dir, mkdocs_config):
+    allowed = allowed_external_links(mkdocs_config)
+    result = links.crawl(site_dir, mkdocs_config["site_url"])
+    unexpected = [f"{r.page}: <{r.tag}> {r.url}" for r in result.external
+                  if r.url.rstrip("/") not in allowed]
+    assert not unexpected, "links that leave the site:\n" + "\n".join(unexpected)
+

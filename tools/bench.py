@@ -1,0 +1,236 @@
+"""`make bench`: the site's build, test and page-weight figures from one run.
+
+A benchmark, not a test: it prints figures and whether each meets its target
+(see docs/maintainers/benchmarks.md), and exits 0 unless a step itself fails.
+Targets are judged on wall time; CPU time (this process's children) is
+printed beside it because on a shared machine it varies less with load.
+
+    python tools/bench.py [--no-doc-suite] [--markdown]
+
+Figures:
+* the doc-test suite's wall time (`pytest --doc-blocks docs README.md`) and
+  its ratio to a bare `python -c "import tensorflow"` (median of three);
+* the `mkdocs build --strict` time and its ratio to the same build with the
+  API pages left out (a temporary config that inherits mkdocs.yml, excludes
+  docs/reference/ and drops mkdocstrings); best of two each;
+* the bytes a first visit of each guide page transfers in Chromium (page,
+  assets and search index, uncompressed), and the largest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import harness  # noqa: E402
+
+TARGET_DOC_RATIO = 6.0
+TARGET_BUILD_RATIO = 1.5
+TARGET_PAGE_BYTES = 500 * 1000
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "NO_MKDOCS_2_WARNING": "1",
+       "PYTHONHASHSEED": "0"}
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    pass
+
+
+_AnyTagLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True)
+    return time.perf_counter() - start, result
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 2**20:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}; load average at start {load}")
+
+
+def bare_tensorflow_import() -> tuple[float, float]:
+    """Median wall and CPU seconds of three bare TensorFlow imports."""
+    times, cpus = [], []
+    for _ in range(3):
+        cpu = children_cpu()
+        seconds, result = timed([sys.executable, "-c", "import tensorflow"])
+        cpus.append(children_cpu() - cpu)
+        if result.returncode != 0:
+            raise SystemExit(f"`import tensorflow` failed:\n{result.stderr}")
+        times.append(seconds)
+    return statistics.median(times), statistics.median(cpus)
+
+
+def doc_suite() -> tuple[float, float, str]:
+    cpu = children_cpu()
+    seconds, result = timed([sys.executable, "-m", "pytest", "--doc-blocks", "docs", "README.md",
+                             "-q", "-p", "no:warnings", "-p", "no:cacheprovider"])
+    cpu = children_cpu() - cpu
+    summary = (result.stdout.strip().splitlines() or ["no output"])[-1]
+    if result.returncode != 0:
+        summary += " (THE SUITE FAILED)"
+    return seconds, cpu, summary
+
+
+def no_api_config(directory: Path) -> Path:
+    """A config that inherits mkdocs.yml minus the API pages and mkdocstrings."""
+    with open(ROOT / "mkdocs.yml", encoding="utf-8") as f:
+        base = yaml.load(f, Loader=_AnyTagLoader)
+
+    def without_reference(items):
+        kept = []
+        for item in items:
+            value = next(iter(item.values())) if isinstance(item, dict) else item
+            if isinstance(value, list):
+                value = without_reference(value)
+                if value:
+                    kept.append({next(iter(item)): value})
+            elif not (isinstance(value, str) and value.startswith("reference/")):
+                kept.append(item)
+        return kept
+
+    plugins = [p for p in base.get("plugins", [])
+               if (p if isinstance(p, str) else next(iter(p))) not in ("mkdocstrings", "autorefs")]
+    config = {
+        "INHERIT": str(ROOT / "mkdocs.yml"),
+        # Paths in a config are relative to its own file; this one lives elsewhere.
+        "docs_dir": str(ROOT / "docs"),
+        "hooks": [str(ROOT / h) for h in base.get("hooks", [])],
+        "exclude_docs": (base.get("exclude_docs") or "") + "\nreference/\n",
+        "nav": without_reference(base["nav"]),
+        "plugins": plugins,
+        # Pages still link to the left-out reference pages.
+        "validation": {"links": {"not_found": "info", "anchors": "info"}},
+    }
+    path = directory / "mkdocs-no-api.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def build_time(site_dir: Path, config: Path | None, repeats: int = 2) -> tuple[float, float]:
+    """Best wall and best CPU seconds of `repeats` builds."""
+    best, best_cpu = float("inf"), float("inf")
+    for _ in range(repeats):
+        cpu = children_cpu()
+        start = time.perf_counter()
+        harness.build_site(site_dir, config=config)
+        best = min(best, time.perf_counter() - start)
+        best_cpu = min(best_cpu, children_cpu() - cpu)
+    return best, best_cpu
+
+
+def page_weights(site_dir: Path) -> dict[str, harness.PageVisit]:
+    from playwright.sync_api import sync_playwright
+
+    guide = [p for p in harness.page_paths(site_dir) if p.startswith("guide/")]
+    with harness.SiteServer(site_dir) as server, sync_playwright() as playwright:
+        browser = harness.launch_chromium(playwright)
+        try:
+            return harness.visit_all(browser, server, guide, check_copy=False)
+        finally:
+            browser.close()
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES TARGET"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-doc-suite", action="store_true", help="skip the doc-test suite")
+    parser.add_argument("--markdown", action="store_true",
+                        help="also print the figures as Markdown for the benchmarks page")
+    args = parser.parse_args()
+    harness.require_chromium()
+
+    print(f"machine: {machine()}")
+    rows = []
+
+    imported, imported_cpu = bare_tensorflow_import()
+    print(f"bare `import tensorflow` (median of 3): {imported:.1f} s (CPU {imported_cpu:.1f} s)")
+    if not args.no_doc_suite:
+        suite, suite_cpu, summary = doc_suite()
+        ratio = suite / imported
+        print(f"doc-test suite: {suite:.1f} s (CPU {suite_cpu:.1f} s; {summary}); ratio {ratio:.1f}x, "
+              f"CPU ratio {suite_cpu / imported_cpu:.1f}x "
+              f"(target <= {TARGET_DOC_RATIO:g}x: {verdict(ratio <= TARGET_DOC_RATIO)})")
+        rows.append(("Doc-test suite (`pytest --doc-blocks docs README.md`)", f"{suite:.1f} s",
+                     f"{ratio:.1f}x bare `import tensorflow` ({imported:.1f} s)",
+                     f"<= {TARGET_DOC_RATIO:g}x", verdict(ratio <= TARGET_DOC_RATIO)))
+
+    with tempfile.TemporaryDirectory(prefix="kcg-bench-") as tmp:
+        tmp = Path(tmp)
+        full_site = tmp / "site"
+        full, full_cpu = build_time(full_site, None)
+        bare, bare_cpu = build_time(tmp / "site-no-api", no_api_config(tmp))
+        ratio = full / bare
+        print(f"mkdocs build --strict (best of 2): {full:.2f} s (CPU {full_cpu:.2f} s); without "
+              f"the API pages {bare:.2f} s (CPU {bare_cpu:.2f} s); ratio {ratio:.2f}x, "
+              f"CPU ratio {full_cpu / bare_cpu:.2f}x (target <= {TARGET_BUILD_RATIO:g}x: {verdict(ratio <= TARGET_BUILD_RATIO)})")
+        print("the build imports no TensorFlow (tools/mkdocs_hooks.py fails the build if it does)")
+        rows.append(("`mkdocs build --strict`", f"{full:.2f} s",
+                     f"{ratio:.2f}x the build without API pages ({bare:.2f} s)",
+                     f"<= {TARGET_BUILD_RATIO:g}x", verdict(ratio <= TARGET_BUILD_RATIO)))
+
+        visits = page_weights(full_site)
+        print("first visit of each guide page (bytes, uncompressed, search index included):")
+        for path, visit in sorted(visits.items(), key=lambda kv: -kv[1].transferred_bytes):
+            print(f"  {visit.transferred_bytes:>9,}  {path}")
+        largest = max(visits.values(), key=lambda v: v.transferred_bytes)
+        ok = largest.transferred_bytes <= TARGET_PAGE_BYTES
+        print(f"largest: {largest.path} {largest.transferred_bytes:,} bytes "
+              f"(target <= {TARGET_PAGE_BYTES:,}: {verdict(ok)})")
+        print("  of which:")
+        for request in sorted(largest.requests, key=lambda r: -r.body_bytes):
+            print(f"  {request.body_bytes:>9,}  {request.url.split('/dev/', 1)[-1]}")
+        rows.append(("Largest first visit of a guide page",
+                     f"{largest.transferred_bytes / 1000:.0f} KB", f"`{largest.path}`",
+                     f"<= {TARGET_PAGE_BYTES // 1000} KB", verdict(ok)))
+
+    if args.markdown:
+        print("\n| Figure | Measured | Compared with | Target | Result |")
+        print("| --- | --- | --- | --- | --- |")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        print("\n| Guide page | First visit (bytes) |\n| --- | ---: |")
+        for path, visit in sorted(visits.items()):
+            print(f"| `{path}` | {visit.transferred_bytes:,} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
