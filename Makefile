@@ -61,6 +61,7 @@ publish-dev: $(STAMP)
 
 # The site test-build made, in Debian's Chromium (tests/browser/conftest.py).
 test-browser: test-build
+	tools/install-chromium.sh
 	KCG_SITE_DIR=$(VENV)/site-check $(BIN)/python -m pytest tests/browser --confcutdir=tests/browser
 
 # Figures for docs/maintainers/benchmarks.md; a benchmark, not a test.
