@@ -291,6 +291,16 @@ ISOLATION_BLOCKS = {
                        for f in warnings.filters), "leak: warning filter"
         warnings.filterwarnings("error", message="doc-block-leak")
         ''',
+    "retracing-warning counts": '''\
+        from tensorflow.python.eager.polymorphic_function import polymorphic_function
+
+        manager = polymorphic_function._frequent_tracing_detector_manager
+        assert len(manager._detectors) == 0, "leak: retracing-warning counts"
+        # TensorFlow stops warning about retracing after a few warnings per
+        # function, for the whole process; a count left here would silence
+        # the warning a later block shows.
+        manager.called_with_tracing(polymorphic_function, "f", omit_warning=True)
+        ''',
     "run_functions_eagerly": '''\
         import tensorflow as tf
 
