@@ -466,7 +466,7 @@ def test_train_step_updates_weights_like_fit():
     keras.utils.set_random_seed(5)
     traced = compiled_dropout_model()
     trace_train_step(traced, x, y)
-    for expected, got in zip(plain.get_weights(), traced.get_weights()):
+    for expected, got in zip(plain.get_weights(), traced.get_weights(), strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
