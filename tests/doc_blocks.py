@@ -403,6 +403,9 @@ def isolated_state(module: types.ModuleType, workdir: str):
         with warnings.catch_warnings():
             yield
     finally:
+        # The block's globals hold its models, and its functions hold the
+        # globals: drop them, so the reset below collects them.
+        module.__dict__.clear()
         _forget_block_modules(saved_modules, workdir)
         _restore_registries(saved_registries, saved_modules)
         os.chdir(saved_cwd)
@@ -518,23 +521,21 @@ def run_standalone(block: CodeBlock, where: str) -> str:
     return stdout
 
 
-_FROZE_TENSORFLOW = False
+def freeze_survivors() -> None:
+    """Exclude every object that survived the last reset from garbage collection.
 
-
-def freeze_imported_modules() -> None:
-    """Exclude TensorFlow's import-time objects from garbage collection.
-
-    `keras.backend.clear_session()` runs `gc.collect()` before every block,
-    and each collection walks the hundreds of thousands of objects that
-    importing TensorFlow creates and that live as long as the process. Moving
-    them to the permanent generation once, after the first import, makes each
-    reset cheap; objects the blocks create are still collected.
+    `keras.backend.clear_session()` runs `gc.collect()`, twice per block, and a
+    full collection walks every object the process tracks: the hundreds of
+    thousands TensorFlow, Keras and tf-keras create on import and on first use,
+    plus what earlier blocks left in their caches. Moving the survivors of a
+    reset to the permanent generation makes the next collection walk only
+    what the next block creates, which is the garbage it is there to free.
+    The block's own objects are dropped before the reset that follows it
+    (`isolated_state`), so they are collected, not frozen.
     """
-    global _FROZE_TENSORFLOW
-    if not _FROZE_TENSORFLOW and "tensorflow" in sys.modules:
+    if "tensorflow" in sys.modules:
         gc.collect()
         gc.freeze()
-        _FROZE_TENSORFLOW = True
 
 
 def reset_keras_state() -> None:
@@ -545,7 +546,6 @@ def reset_keras_state() -> None:
     registries are restored around each block by `run_python_block`.
     """
     random.seed(START_SEED)
-    freeze_imported_modules()
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed(START_SEED)
     if "keras" in sys.modules:
@@ -582,3 +582,4 @@ def reset_keras_state() -> None:
         polymorphic_function._frequent_tracing_detector_manager = (
             polymorphic_function._FrequentTracingDetectorManager()
         )
+    freeze_survivors()
