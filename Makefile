@@ -35,10 +35,12 @@ test-unit: $(STAMP)
 
 # Doc blocks in a random order, the whole set DOC_REPEAT times, so no block can
 # lean on another; the seed is printed, and `make test-docs SEED=n` reruns that order.
+# DOC_JOBS processes share the blocks (pytest-xdist); DOC_JOBS=0 runs them in this one.
 SEED ?= $(shell date +%s)
 DOC_REPEAT ?= 3
+DOC_JOBS ?= 2
 test-docs: $(STAMP)
-	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-shuffle=$(SEED) --doc-blocks-repeat=$(DOC_REPEAT)
+	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-shuffle=$(SEED) --doc-blocks-repeat=$(DOC_REPEAT) -n $(DOC_JOBS)
 
 # Each Python block alone, as `python block.py` in a fresh interpreter: as a reader runs it.
 test-standalone: $(STAMP)

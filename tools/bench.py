@@ -8,8 +8,9 @@ printed beside it because on a shared machine it varies less with load.
     python tools/bench.py [--no-doc-suite] [--markdown]
 
 Figures:
-* the doc-test suite's wall time (`pytest --doc-blocks docs README.md`) and
-  its ratio to a bare `python -c "import tensorflow"` (median of three);
+* the doc-test suite's wall time (`pytest --doc-blocks docs README.md -n 2`,
+  the two processes `make test-docs` uses) and its ratio to a bare
+  `python -c "import tensorflow"` (median of three);
 * the `mkdocs build --strict` time and its ratio to the same build with the
   API pages left out (a temporary config that inherits mkdocs.yml, excludes
   docs/reference/ and drops mkdocstrings); best of two each;
@@ -40,6 +41,8 @@ from tests.browser import harness  # noqa: E402
 TARGET_DOC_RATIO = 6.0
 TARGET_BUILD_RATIO = 1.5
 TARGET_PAGE_BYTES = 500 * 1000
+# Processes sharing the doc blocks, as `make test-docs` runs them (DOC_JOBS).
+DOC_JOBS = 2
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "NO_MKDOCS_2_WARNING": "1",
        "PYTHONHASHSEED": "0"}
 
@@ -98,7 +101,7 @@ def bare_tensorflow_import() -> tuple[float, float]:
 def doc_suite() -> tuple[float, float, str]:
     cpu = children_cpu()
     seconds, result = timed([sys.executable, "-m", "pytest", "--doc-blocks", "docs", "README.md",
-                             "-q", "-p", "no:warnings", "-p", "no:cacheprovider"])
+                             "-n", str(DOC_JOBS), "-q", "-p", "no:warnings", "-p", "no:cacheprovider"])
     cpu = children_cpu() - cpu
     summary = (result.stdout.strip().splitlines() or ["no output"])[-1]
     if result.returncode != 0:
@@ -188,7 +191,7 @@ def main() -> int:
         print(f"doc-test suite: {suite:.1f} s (CPU {suite_cpu:.1f} s; {summary}); ratio {ratio:.1f}x, "
               f"CPU ratio {suite_cpu / imported_cpu:.1f}x "
               f"(target <= {TARGET_DOC_RATIO:g}x: {verdict(ratio <= TARGET_DOC_RATIO)})")
-        rows.append(("Doc-test suite (`pytest --doc-blocks docs README.md`)", f"{suite:.1f} s",
+        rows.append((f"Doc-test suite (`pytest --doc-blocks docs README.md -n {DOC_JOBS}`)", f"{suite:.1f} s",
                      f"{ratio:.1f}x bare `import tensorflow` ({imported:.1f} s)",
                      f"<= {TARGET_DOC_RATIO:g}x", verdict(ratio <= TARGET_DOC_RATIO)))
 
