@@ -8,7 +8,7 @@ count against the page-weight target (docs/maintainers/benchmarks.md).
   indexes the full text of every code block, and with the guide written the
   Python examples and their outputs were over half of all indexed text. What
   readers search for is in the prose, with its inline code, and in the
-  headings, which on the troubleshooting page are the error messages
+  headings, which on the troubleshooting pages are the error messages
   themselves. Code blocks are marked `data-search-exclude`, the attribute the
   search plugin skips.
 * Pygments wraps every name and every run of spaces in code in a span of its
