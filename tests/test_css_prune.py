@@ -87,9 +87,22 @@ def test_class_inside_functional_pseudo_classes_never_causes_a_drop(tmp_path):
 
 def test_class_a_script_string_adds_is_kept(tmp_path):
     css = ".md-tooltip{opacity:0}.md-unknown{opacity:1}"
-    script = 'function t(e){e.classList.add("md-tooltip");return/"md-unknown"/.test(e)}'
-    # The regular expression's quotes must not be read as a string.
+    script = 'function t(e){e.classList.add("md-tooltip")}'
     assert pruned(tmp_path, css, script=script) == ".md-tooltip{opacity:0}"
+
+
+def test_strings_after_a_regular_expression_with_quotes_are_read(tmp_path):
+    # Taken for a division, the slash would leave the regular expression's
+    # quote to open a string that swallows the code up to "tooltip".
+    css = ".tooltip{opacity:0}.other{opacity:1}"
+    script = """function t(e){return/["']/.test(e)&&e.classList.add("tooltip")}"""
+    assert pruned(tmp_path, css, script=script) == ".tooltip{opacity:0}"
+
+
+def test_hyphenated_word_anywhere_in_the_script_is_kept(tmp_path):
+    # Not a literal, but no JavaScript name has a hyphen: it is text.
+    css = ".md-in-regex{opacity:0}.md-nowhere{opacity:1}"
+    assert pruned(tmp_path, css, script="x=/md-in-regex/.test(y)") == ".md-in-regex{opacity:0}"
 
 
 def test_class_in_a_template_literal_is_kept(tmp_path):

@@ -277,6 +277,10 @@ def read_script(source: str, usage: SiteUsage, where: str) -> None:
         literals = script_literals(source)
     except ValueError as error:
         raise PluginError(f"CSS pruning: cannot read the string literals of {where}: {error}") from error
+    # A JavaScript name cannot hold a hyphen, so every hyphenated word of the
+    # script is text of some kind (a literal, a regular expression): should
+    # the lexer ever misread a literal, the theme's `md-` classes still count.
+    usage.script_words.update(word for word in WORD.findall(source) if "-" in word)
     for text, is_prefix in literals:
         # Split both on spaces (class lists) and on anything but the
         # characters of a plain class name (selectors, `a.b`, `--x:`).
