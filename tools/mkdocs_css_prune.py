@@ -10,36 +10,45 @@ facts, colour palettes and admonition types it does not use.
 
 What: after the build, every stylesheet the built pages link that is not one
 of our own (the `extra_css` files in docs/) is parsed with tinycss2 and
-written back, minified, keeping only:
+written back, minified and without comments (so without its
+sourceMappingURL; the .map files go too), keeping only:
 
-* style rules with at least one selector that can match. A selector cannot
-  match if it needs a class that nothing can produce: no `class` attribute of
-  any built HTML file has it, and it is no word of a string or template
-  literal in the theme's JavaScript (the bundle and the pages' inline
-  scripts), which adds classes at run time. A template literal such as
-  `md-tag--${...}` counts as every class starting with `md-tag--`. Nor can a
-  selector match if it needs `[dir=rtl]` on a site with no right-to-left
-  page, or a `data-md-color-primary`, `-accent` or `-scheme` value that no
-  page carries and the palette in mkdocs.yml cannot switch to;
-* custom properties (`--name: ...`) that something uses: a kept declaration
-  that is not itself a custom property, transitively through the custom
-  properties it names, or a page's inline style, or the theme's script;
+* the selectors that can match. A selector cannot match if it needs a class
+  nothing can produce: no `class` attribute of any built HTML file has it,
+  and it is no word of a string or template literal of the theme's
+  JavaScript (the bundle and the pages' inline scripts), which adds classes
+  at run time, nor any hyphenated word of that script. A template fragment
+  such as `md-tag--${...}` counts as every class starting with `md-tag--`.
+  Nor can a selector match if it needs `[dir=rtl]` on a site with no
+  right-to-left page, or a `data-md-color-primary`, `-accent` or `-scheme`
+  value that no page carries and the palette in mkdocs.yml cannot switch to.
+  A rule keeps the selectors of its list that can match, and goes when none
+  can;
+* the custom properties (`--name: ...`) something uses: a kept declaration
+  that is not itself a custom property, then the custom properties those
+  name, transitively; or a page's inline style; or the theme's script;
 * @keyframes whose name something still mentions, and every @font-face,
-  @property, @page, @import and @charset rule as it was.
+  @property, @page, @import and @charset rule as it was. @media, @supports,
+  @layer and @container blocks are pruned inside, and go when left empty.
 
-Why no reader can see a difference: a rule is only dropped when none of its
-selectors can match any element the site's pages or the theme's script can
-ever create, so it styles nothing; a custom property is only dropped when no
-value that is applied anywhere reads it; keyframes only when no animation
-names them. Classes inside functional pseudo-classes (`:not(.x)`, `:is(.x)`)
-never cause a drop, because there a missing class can make a selector match
-more, not less. tests/browser/test_site.py compares the computed style of
-every element of representative pages, in both colour schemes, at desktop
-and mobile width and with the search, tooltip and drawer open, between these
-stylesheets and the originals.
+Why no reader can see a difference: a selector is only dropped when it needs
+something no element of any page can ever have, even after the theme's
+script has run, so it matches nothing; a custom property only when nothing
+that is applied reads it; keyframes only when no animation names them.
+Classes inside functional pseudo-classes never cause a drop, since a class
+missing there need not stop a match (`:not(.x)` then matches more,
+`:is(.x, p)` still matches p). A selector list with a vendor-prefixed pseudo
+(`::-moz-selection`) is kept whole: a browser that does not know the pseudo
+ignores the whole rule, and removing its neighbours would let it apply.
+What this cannot see is a class the script builds from something other than
+a literal; tests/browser/test_site.py would: it compares the computed style
+of every element of representative pages, in both colour schemes, at desktop
+and mobile width, with search results, a hovered copy button and the mobile
+drawer open, between these stylesheets and the installed originals.
 
 Anything unexpected (a stylesheet that does not parse, a linked stylesheet
-that is not in the site) fails the build instead of being skipped.
+that is not in the site, a script whose literals cannot be read) fails the
+build instead of being skipped.
 """
 
 from __future__ import annotations
