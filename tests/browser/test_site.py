@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
-import re
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -262,14 +262,28 @@ _RULE_COUNTS_JS = r"""() => [...document.styleSheets].filter(sheet => sheet.href
   new URL(sheet.href).pathname.replace(/^\/[^/]+\/(?=assets\/)|^\//, ""), sheet.cssRules.length])"""
 
 
+class _StylesheetLinks(HTMLParser):
+    """The hrefs of a page's <link rel=stylesheet>, quoted or not."""
+
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "link" and "stylesheet" in (attributes.get("rel") or "").lower().split():
+            self.hrefs.append(attributes.get("href") or "")
+
+
 def original_stylesheets(site_dir) -> dict[str, bytes]:
     """The theme's and plugins' stylesheets the pages link, as the installed
     packages ship them (site path -> bytes)."""
     material = Path(importlib.util.find_spec("material").submodule_search_locations[0])
     handler = Path(importlib.util.find_spec("mkdocstrings_handlers.python").submodule_search_locations[0])
     sources = {"assets/_mkdocstrings.css": handler / "templates" / "material" / "style.css"}
-    html = (site_dir / "index.html").read_text(encoding="utf-8")
-    linked = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    links = _StylesheetLinks()
+    links.feed((site_dir / "index.html").read_text(encoding="utf-8"))
+    linked = links.hrefs
     assert linked, "the home page links no stylesheet"
     originals = {}
     for href in linked:
