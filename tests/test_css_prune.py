@@ -7,6 +7,7 @@ appearance is compared in tests/browser/test_site.py.
 """
 
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -47,9 +48,16 @@ def make_site(root: Path, css: str, pages=None, script="", own_css=".own{color:r
     return site
 
 
+def linked_main(site: Path, page_path="index.html") -> str:
+    """The site path of the main stylesheet a page links now."""
+    html = (site / page_path).read_text(encoding="utf-8")
+    (href,) = re.findall(r'href="(?:\.\./)*/?(assets/stylesheets/main\.[^"]*)"', html)
+    return href
+
+
 def prune(site: Path, palette=PALETTE) -> str:
     mkdocs_css_prune.prune_site(site, {OWN}, palette=palette, site_url="https://example.org/")
-    return (site / MAIN).read_text(encoding="utf-8")
+    return (site / linked_main(site)).read_text(encoding="utf-8")
 
 
 def pruned(tmp_path, css, **site) -> str:
@@ -237,6 +245,7 @@ def test_source_map_comment_and_file_are_removed(tmp_path):
     (site / (MAIN + ".map")).write_text("{}", encoding="utf-8")
     assert prune(site) == ".used{color:red}"
     assert not (site / (MAIN + ".map")).exists()
+    assert not (site / MAIN).exists()
 
 
 def test_comments_and_whitespace_are_minified_away(tmp_path):
@@ -287,5 +296,42 @@ def test_hook_reads_the_mkdocs_config_and_logs_the_sizes(tmp_path, caplog):
               "extra_css": ["assets/_mkdocstrings.css", OWN], "theme": {"palette": PALETTE}}
     with caplog.at_level(logging.INFO):
         mkdocs_css_prune.on_post_build(config)
-    assert (site / MAIN).read_text(encoding="utf-8") == ".used{color:red}"
-    assert f"{MAIN}: 35 -> 16 bytes" in caplog.text
+    new = linked_main(site)
+    assert (site / new).read_text(encoding="utf-8") == ".used{color:red}"
+    assert f'href="/{new}"' in (site / "404.html").read_text(encoding="utf-8")
+    assert f"{MAIN}: 35 -> 16 bytes, as {new}" in caplog.text
+
+
+def test_pruned_file_is_named_by_its_content_and_every_link_follows(tmp_path):
+    css = ".used{color:red}.unused{color:blue}"
+    pages = {"index.html": page(), "a/index.html": page(depth=1),
+             "b/index.html": page(depth=1).replace('"', ""),  # minified HTML: unquoted
+             "404.html": page().replace(f'href="{MAIN}"', f'href="/{MAIN}"')}
+    site = make_site(tmp_path, css, pages=pages)
+    assert prune(site) == ".used{color:red}"
+    new = linked_main(site)
+    assert re.fullmatch(r"assets/stylesheets/main\.[0-9a-f]{8}\.min\.css", new)
+    assert (site / new).is_file() and not (site / MAIN).exists()
+    assert f'href="../{new}"' in (site / "a/index.html").read_text(encoding="utf-8")
+    assert f"href=../{new}>" in (site / "b/index.html").read_text(encoding="utf-8")
+    assert f'href="/{new}"' in (site / "404.html").read_text(encoding="utf-8")
+    # Our own stylesheet keeps its name, and the text of a page is not touched.
+    assert f'href="{OWN}"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_different_pruning_gets_a_different_name(tmp_path):
+    css = ".used{color:red}.other{color:blue}"
+    first = make_site(tmp_path / "one", css)
+    second = make_site(tmp_path / "two", css, pages={"index.html": page(classes="used other")})
+    prune(first)
+    prune(second)
+    assert linked_main(first) != linked_main(second)
+
+
+def test_a_hash_the_theme_put_in_the_name_is_replaced_not_added_to():
+    assert mkdocs_css_prune.content_hashed("assets/stylesheets/main.57a0d79d.min.css", b"x") == \
+        "assets/stylesheets/main.2d711642.min.css"
+    assert mkdocs_css_prune.content_hashed("assets/_mkdocstrings.css", b"x") == \
+        "assets/_mkdocstrings.2d711642.css"
+    assert mkdocs_css_prune.content_hashed("assets/_mkdocstrings.2d711642.css", b"x") == \
+        "assets/_mkdocstrings.2d711642.css"

@@ -10,8 +10,9 @@ facts, colour palettes and admonition types it does not use.
 
 What: after the build, every stylesheet the built pages link that is not one
 of our own (the `extra_css` files in docs/) is parsed with tinycss2 and
-written back, minified and without comments (so without its
-sourceMappingURL; the .map files go too), keeping only:
+written minified and without comments (so without its sourceMappingURL; the
+.map files go too), under a name that carries a hash of its new content, and
+every page's link follows the new name. It keeps only:
 
 * the selectors that can match. A selector cannot match if it needs a class
   nothing can produce: no `class` attribute of any built HTML file has it,
@@ -53,6 +54,7 @@ build instead of being skipped.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -708,16 +710,63 @@ def prune_site(site_dir: Path, own: set[str], palette=None, site_url: str | None
     except CssError as error:
         raise PluginError(f"CSS pruning: cannot parse the stylesheet {error}") from error
     sizes = {}
+    renamed = {}
+    basenames = [PurePosixPath(name).name for name in pruned]
+    if len(set(basenames)) != len(basenames):
+        raise PluginError(f"CSS pruning: two stylesheets share a file name ({sorted(pruned)}); "
+                          "renaming them by content would confuse their links")
     for name, text in pruned.items():
         before = len(texts[name].encode("utf-8"))
         data = text.encode("utf-8")
-        names[name].write_bytes(data)
+        target = names[name]
         # The map describes the original file; with it a browser's developer
         # tools would point at rules that are no longer there.
-        names[name].with_name(names[name].name + ".map").unlink(missing_ok=True)
-        sizes[name] = (before, len(data))
-        log.info(f"{name}: {before:,} -> {len(data):,} bytes")
+        target.with_name(target.name + ".map").unlink(missing_ok=True)
+        target.unlink()
+        new_name = content_hashed(name, data)
+        (root / new_name).write_bytes(data)
+        renamed[PurePosixPath(name).name] = PurePosixPath(new_name).name
+        sizes[new_name] = (before, len(data))
+        log.info(f"{name}: {before:,} -> {len(data):,} bytes, as {new_name}")
+    relink(usage, renamed)
     return sizes
+
+
+# The hash Material puts in its asset names, or one this hook put there.
+NAME_HASH = re.compile(r"\.[0-9a-f]{8}(?=(?:\.min)?\.css$)")
+
+
+def content_hashed(name: str, data: bytes) -> str:
+    """`name` with a hash of `data` in it, where the theme puts its own.
+
+    The pruned file depends on the pages, so one name must never serve two
+    contents: a reader's browser that cached the last deploy's stylesheet
+    would otherwise style a page that uses a new class without its rules.
+    """
+    path = PurePosixPath(name)
+    digest = hashlib.sha256(data).hexdigest()[:8]
+    if NAME_HASH.search(path.name):
+        return str(path.with_name(NAME_HASH.sub("." + digest, path.name)))
+    stem, dot, suffix = path.name.partition(".")
+    return str(path.with_name(f"{stem}.{digest}{dot}{suffix}"))
+
+
+LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+
+
+def relink(usage: SiteUsage, renamed: dict[str, str]) -> None:
+    """Point every page's stylesheet links at the renamed files."""
+    if not renamed:
+        return
+    old_names = re.compile("|".join(
+        rf"(?<=[/\"'=]){re.escape(old)}(?=[\"'\s>?#]|$)" for old in sorted(renamed, key=len, reverse=True)))
+
+    def rewrite_tag(tag):
+        return old_names.sub(lambda m: renamed[m.group(0)], tag.group(0))
+
+    for page in usage.stylesheet_links:
+        text = page.read_text(encoding="utf-8")
+        page.write_text(LINK_TAG.sub(rewrite_tag, text), encoding="utf-8")
 
 
 def own_stylesheets(config) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -280,7 +281,13 @@ def original_stylesheets(site_dir) -> dict[str, bytes]:
     packages ship them (site path -> bytes)."""
     material = Path(importlib.util.find_spec("material").submodule_search_locations[0])
     handler = Path(importlib.util.find_spec("mkdocstrings_handlers.python").submodule_search_locations[0])
-    sources = {"assets/_mkdocstrings.css": handler / "templates" / "material" / "style.css"}
+    theme_sheets = material / "templates" / "assets" / "stylesheets"
+    # The pruned files are named by their new content; the originals by the theme.
+    sources = {
+        r"assets/stylesheets/main\.[0-9a-f]{8}\.min\.css": next(theme_sheets.glob("main.*.min.css")),
+        r"assets/stylesheets/palette\.[0-9a-f]{8}\.min\.css": next(theme_sheets.glob("palette.*.min.css")),
+        r"assets/_mkdocstrings\.[0-9a-f]{8}\.css": handler / "templates" / "material" / "style.css",
+    }
     links = _StylesheetLinks()
     links.feed((site_dir / "index.html").read_text(encoding="utf-8"))
     linked = links.hrefs
@@ -289,9 +296,7 @@ def original_stylesheets(site_dir) -> dict[str, bytes]:
     for href in linked:
         if href in OWN_STYLESHEETS:
             continue
-        source = sources.get(href)
-        if source is None and href.startswith("assets/stylesheets/"):
-            source = material / "templates" / href
+        source = next((path for pattern, path in sources.items() if re.fullmatch(pattern, href)), None)
         assert source is not None and source.is_file(), f"no installed original for {href}"
         originals[href] = source.read_bytes()
     main = next(href for href in originals if href.startswith("assets/stylesheets/main."))
