@@ -133,6 +133,7 @@ def no_api_config(directory: Path) -> Path:
         # Paths in a config are relative to its own file; this one lives elsewhere.
         "docs_dir": str(ROOT / "docs"),
         "hooks": [str(ROOT / h) for h in base.get("hooks", [])],
+        "watch": [str(ROOT / w) for w in base.get("watch", [])],
         "exclude_docs": (base.get("exclude_docs") or "") + "\nreference/\n",
         "nav": without_reference(base["nav"]),
         "plugins": plugins,
