@@ -15,7 +15,8 @@ Figures:
   API pages left out (a temporary config that inherits mkdocs.yml, excludes
   docs/reference/ and drops mkdocstrings); best of two each;
 * the bytes a first visit of each guide page transfers in Chromium (page,
-  assets and search index, uncompressed), and the largest.
+  assets and search index, uncompressed), and the largest; every other page
+  too, for comparison (the target is set for guide pages).
 """
 
 from __future__ import annotations
@@ -160,11 +161,10 @@ def build_time(site_dir: Path, config: Path | None, repeats: int = 2) -> tuple[f
 def page_weights(site_dir: Path) -> dict[str, harness.PageVisit]:
     from playwright.sync_api import sync_playwright
 
-    guide = [p for p in harness.page_paths(site_dir) if p.startswith("guide/")]
     with harness.SiteServer(site_dir) as server, sync_playwright() as playwright:
         browser = harness.launch_chromium(playwright)
         try:
-            return harness.visit_all(browser, server, guide, check_copy=False)
+            return harness.visit_all(browser, server, harness.page_paths(site_dir), check_copy=False)
         finally:
             browser.close()
 
@@ -210,7 +210,8 @@ def main() -> int:
                      f"{ratio:.2f}x the build without API pages ({bare:.2f} s)",
                      f"<= {TARGET_BUILD_RATIO:g}x", verdict(ratio <= TARGET_BUILD_RATIO)))
 
-        visits = page_weights(full_site)
+        every_page = page_weights(full_site)
+        visits = {path: visit for path, visit in every_page.items() if path.startswith("guide/")}
         print("first visit of each guide page (bytes, uncompressed, search index included):")
         for path, visit in sorted(visits.items(), key=lambda kv: -kv[1].transferred_bytes):
             print(f"  {visit.transferred_bytes:>9,}  {path}")
@@ -221,6 +222,10 @@ def main() -> int:
         print("  of which:")
         for request in sorted(largest.requests, key=lambda r: -r.body_bytes):
             print(f"  {request.body_bytes:>9,}  {request.url.split('/dev/', 1)[-1]}")
+        print("other pages, for comparison (the target is set for guide pages):")
+        for path, visit in sorted(every_page.items(), key=lambda kv: -kv[1].transferred_bytes):
+            if path not in visits:
+                print(f"  {visit.transferred_bytes:>9,}  {path or '(home)'}")
         rows.append(("Largest first visit of a guide page",
                      f"{largest.transferred_bytes / 1000:.0f} KB", f"`{largest.path}`",
                      f"<= {TARGET_PAGE_BYTES // 1000} KB", verdict(ok)))
@@ -230,9 +235,9 @@ def main() -> int:
         print("| --- | --- | --- | --- | --- |")
         for row in rows:
             print("| " + " | ".join(row) + " |")
-        print("\n| Guide page | First visit (bytes) |\n| --- | ---: |")
-        for path, visit in sorted(visits.items()):
-            print(f"| `{path}` | {visit.transferred_bytes:,} |")
+        print("\n| Page | First visit (bytes) |\n| --- | ---: |")
+        for path, visit in sorted(every_page.items()):
+            print(f"| `{path or '(home)'}` | {visit.transferred_bytes:,} |")
     return 0
 
 

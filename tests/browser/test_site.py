@@ -54,6 +54,22 @@ def test_every_request_succeeds(visits):
     assert not problems, problems
 
 
+# The page-weight target of docs/maintainers/benchmarks.md, which `make bench`
+# reports with the other figures. Bytes, unlike times, are the same on every
+# machine for a given build, so holding guide pages to them is a fair test.
+GUIDE_PAGE_BUDGET_BYTES = 500 * 1000
+
+
+def test_every_guide_page_first_visit_fits_the_page_weight_budget(visits):
+    guide = {path: visit for path, visit in visits.items() if path.startswith("guide/")}
+    assert guide, "no guide page was visited"
+    over = {path: visit.transferred_bytes for path, visit in guide.items()
+            if visit.transferred_bytes > GUIDE_PAGE_BUDGET_BYTES}
+    assert not over, (
+        f"first visits over {GUIDE_PAGE_BUDGET_BYTES:,} bytes (page, assets and search index; "
+        f"see docs/maintainers/benchmarks.md for what weighs what): {over}")
+
+
 def test_no_page_logs_a_console_error(visits):
     problems = failures(visits, lambda v: v.console_errors)
     assert not problems, "console errors:\n" + problems
