@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import mkdocs_weight_hooks as hooks  # noqa: E402  (found through the sys.path entry above)
 
+from tests.doc_blocks import collected_blocks  # noqa: E402
+
 PIECE = re.compile(r'<span class="([\w-]+)">([^<]*)</span>|([^<]+)|(<[^>]*>)')
 
 
@@ -84,6 +86,12 @@ def test_a_class_styled_beyond_colour_or_elsewhere_is_special(colours):
     assert not colours.understood("x1")  # two different colours
     assert not colours.understood("x3")  # styled outside .highlight too
     assert colours.understood("k")
+
+
+def test_classes_a_script_looks_up_are_special():
+    colours = hooks.token_colours([THEME], script_classes={"k"})
+    assert not colours.understood("k")
+    assert colours.of("k") is None
 
 
 def test_code_coloured_and_unstyled_classes_are_plain_text(colours):
@@ -148,6 +156,19 @@ def test_with_the_real_theme_every_character_keeps_its_colour(theme_colours):
     compacted = hooks.compact_code(code, theme_colours)
     assert drawn(compacted, theme_colours) == drawn(code, theme_colours)
     assert len(compacted) < 0.75 * len(code)
+
+
+def test_every_python_block_of_the_docs_keeps_its_colours(theme_colours):
+    blocks = [block for page in sorted((ROOT / "docs").rglob("*.md")) for block in collected_blocks(page)
+              if block.syntax == "python"]
+    assert len(blocks) > 200
+    before = after = 0
+    for block in blocks:
+        code = highlight(block.code, PythonLexer(), HtmlFormatter(nowrap=True))
+        compacted = hooks.compact_code(code, theme_colours)
+        assert drawn(compacted, theme_colours) == drawn(code, theme_colours), block.code[:200]
+        before, after = before + len(code), after + len(compacted)
+    assert after < 0.75 * before
 
 
 def test_with_the_real_theme_operators_and_punctuation_share_a_span(theme_colours):

@@ -53,15 +53,20 @@ class TokenColours:
     """How the theme draws each Pygments token class inside a code block.
 
     `colour[cls]` is the colour of a class the theme styles with one colour
-    declaration and nothing else; classes the theme styles in any other way
-    are in `special` and never touched. A class with no rule at all, or whose
-    colour is the code's own, is drawn as plain code text.
+    declaration and nothing else; classes the theme styles in any other way,
+    or its script looks up, are in `special` and never touched. A class with
+    no rule at all, or whose colour is the code's own, is drawn as plain code
+    text.
     """
 
     def __init__(self, colour: dict[str, str], special: set[str], plain_colour: str):
-        self.colour = colour
-        self.special = special
+        self.special = frozenset(special)
+        self.colour = {cls: value for cls, value in colour.items() if cls not in self.special}
         self.plain_colour = plain_colour
+        # One class per colour to write on a merged span.
+        self.representative: dict[str, str] = {}
+        for cls, value in self.colour.items():
+            self.representative.setdefault(value, cls)
 
     def of(self, cls: str) -> str | None:
         """The colour a token of `cls` is drawn in; None for plain code text."""
@@ -90,10 +95,11 @@ def _declarations(rule):
             if d.type == "declaration"]
 
 
-def token_colours(stylesheets: list[str]) -> TokenColours:
-    """Read the token colours out of the theme's stylesheets."""
+def token_colours(stylesheets: list[str], script_classes: set[str] = frozenset()) -> TokenColours:
+    """Read the token colours out of the theme's stylesheets; `script_classes`
+    are classes the theme's script looks up, which must keep their spans."""
     colour: dict[str, str] = {}
-    special: set[str] = set()
+    special: set[str] = set(script_classes)
     definitions: dict[str, set[str]] = {}
     for css in stylesheets:
         for rule in _rules(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)):
@@ -113,8 +119,6 @@ def token_colours(stylesheets: list[str]) -> TokenColours:
                         special.add(token.group(1))
                 else:
                     special.update(CLASS_IN_SELECTOR.findall(selector))
-    for cls in special:
-        colour.pop(cls, None)
 
     def resolve(value: str) -> str:
         # "var(--a)" where every rule of every stylesheet sets --a to the same
@@ -137,9 +141,6 @@ def compact_code(code: str, colours: TokenColours) -> str:
 
     Returns `code` unchanged if it holds anything but flat token spans and text.
     """
-    representative: dict[str, str] = {}
-    for cls, colour in colours.colour.items():
-        representative.setdefault(colour, cls)
     runs: list[list] = []  # [class to write or None for none, text, may merge]
     for span_class, span_text, text, tag in PIECE.findall(code):
         if tag:
@@ -148,7 +149,7 @@ def compact_code(code: str, colours: TokenColours) -> str:
             runs.append([span_class, span_text, False])
             continue
         colour = colours.of(span_class) if span_class else None
-        cls = representative[colour] if colour is not None else None
+        cls = colours.representative[colour] if colour is not None else None
         piece = span_text if span_class else text
         if runs and runs[-1][2] and runs[-1][0] == cls:
             runs[-1][1] += piece
@@ -196,10 +197,7 @@ _colours: TokenColours | None = None
 
 def on_config(config):
     global _colours
-    _colours = token_colours(site_stylesheets(config))
-    _colours.special |= script_classes(config)
-    for cls in _colours.special:
-        _colours.colour.pop(cls, None)
+    _colours = token_colours(site_stylesheets(config), script_classes(config))
     return config
 
 
