@@ -24,12 +24,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pathspec
 import pytest
 import yaml
+
+from tests.browser.links import link_hrefs
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.prefix)
@@ -224,26 +225,11 @@ def test_root_redirects_to_dev_until_a_release_exists(site):
     assert versions(repo, commits["dev"]) == [{"version": "dev", "title": "dev", "aliases": []}]
 
 
-class _CanonicalLinks(HTMLParser):
-    """The hrefs of a page's <link rel=canonical>, however the HTML quotes them."""
-
-    def __init__(self):
-        super().__init__()
-        self.hrefs = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "link" and "canonical" in (attributes.get("rel") or "").split():
-            self.hrefs.append(attributes.get("href"))
-
-
 def test_pages_carry_the_version_selector(site):
     repo, commits = site
     html = read(repo, commits["0.2"], "0.1/guide/first-models/index.html")
     assert '"version": {"alias": true, "default": "latest", "provider": "mike"}' in html
-    canonical = _CanonicalLinks()
-    canonical.feed(html)
-    assert canonical.hrefs == ["https://keras-call-guide.example.org/latest/guide/first-models/"]
+    assert link_hrefs(html, "canonical") == ["https://keras-call-guide.example.org/latest/guide/first-models/"]
 
 
 def test_republishing_an_older_release_changes_only_that_release(site, tmp_path):

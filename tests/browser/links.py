@@ -52,6 +52,26 @@ class _Parser(HTMLParser):
     handle_startendtag = handle_starttag
 
 
+class _LinkElements(HTMLParser):
+    def __init__(self, rel: str):
+        super().__init__()
+        self.rel = rel
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "link" and self.rel in (attributes.get("rel") or "").lower().split():
+            self.hrefs.append(attributes.get("href") or "")
+
+
+def link_hrefs(html: str, rel: str) -> list[str]:
+    """The hrefs of a page's <link> elements whose rel includes `rel`, quoted or not."""
+    parser = _LinkElements(rel)
+    parser.feed(html)
+    parser.close()
+    return parser.hrefs
+
+
 def parse(path: Path, page: str) -> ParsedPage:
     parser = _Parser(page)
     parser.feed(path.read_text(encoding="utf-8"))

@@ -6,7 +6,6 @@ import ast
 import functools
 import importlib.util
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,19 +53,15 @@ def test_every_request_succeeds(visits):
     assert not problems, problems
 
 
-# The page-weight target of docs/maintainers/benchmarks.md, which `make bench`
-# reports with the other figures. Bytes, unlike times, are the same on every
-# machine for a given build, so holding guide pages to them is a fair test.
-GUIDE_PAGE_BUDGET_BYTES = 500 * 1000
-
-
 def test_every_guide_page_first_visit_fits_the_page_weight_budget(visits):
+    # Bytes, unlike times, are the same on every machine for a given build,
+    # so the page-weight target `make bench` reports is also a fair test.
     guide = {path: visit for path, visit in visits.items() if path.startswith("guide/")}
     assert guide, "no guide page was visited"
     over = {path: visit.transferred_bytes for path, visit in guide.items()
-            if visit.transferred_bytes > GUIDE_PAGE_BUDGET_BYTES}
+            if visit.transferred_bytes > harness.GUIDE_PAGE_BUDGET_BYTES}
     assert not over, (
-        f"first visits over {GUIDE_PAGE_BUDGET_BYTES:,} bytes (page, assets and search index; "
+        f"first visits over {harness.GUIDE_PAGE_BUDGET_BYTES:,} bytes (page, assets and search index; "
         f"see docs/maintainers/benchmarks.md for what weighs what): {over}")
 
 
@@ -279,19 +274,6 @@ _RULE_COUNTS_JS = r"""() => [...document.styleSheets].filter(sheet => sheet.href
   new URL(sheet.href).pathname.replace(/^\/[^/]+\/(?=assets\/)|^\//, ""), sheet.cssRules.length])"""
 
 
-class _StylesheetLinks(HTMLParser):
-    """The hrefs of a page's <link rel=stylesheet>, quoted or not."""
-
-    def __init__(self):
-        super().__init__()
-        self.hrefs = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "link" and "stylesheet" in (attributes.get("rel") or "").lower().split():
-            self.hrefs.append(attributes.get("href") or "")
-
-
 def original_stylesheets(site_dir) -> dict[str, bytes]:
     """The theme's and plugins' stylesheets the pages link, as the installed
     packages ship them (site path -> bytes)."""
@@ -304,9 +286,7 @@ def original_stylesheets(site_dir) -> dict[str, bytes]:
         r"assets/stylesheets/palette\.[0-9a-f]{8}\.min\.css": next(theme_sheets.glob("palette.*.min.css")),
         r"assets/_mkdocstrings\.[0-9a-f]{8}\.css": handler / "templates" / "material" / "style.css",
     }
-    links = _StylesheetLinks()
-    links.feed((site_dir / "index.html").read_text(encoding="utf-8"))
-    linked = links.hrefs
+    linked = links.link_hrefs((site_dir / "index.html").read_text(encoding="utf-8"), "stylesheet")
     assert linked, "the home page links no stylesheet"
     originals = {}
     for href in linked:
