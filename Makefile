@@ -16,10 +16,10 @@ export NO_MKDOCS_2_WARNING := 1
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml src/docs_tooling/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[docs,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[docs,test]" -e src/docs_tooling
 	touch $(STAMP)
 
 serve: $(STAMP)
@@ -30,8 +30,9 @@ build: $(STAMP)
 
 test: test-unit test-docs test-standalone test-build test-browser test-publishing
 
+# The package's tests, the tooling's tests, and the checks on the pages' structure.
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/test_publishing.py --ignore=tests/test_workflows.py
+	$(BIN)/python -m pytest tests/package tests/tooling tests/content
 
 # Doc blocks in a random order, the whole set DOC_REPEAT times, so no block can
 # lean on another; the seed is printed, and `make test-docs SEED=n` reruns that order.
@@ -49,25 +50,25 @@ test-standalone: $(STAMP)
 test-build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site-check
 
-# Publishing tests need no TensorFlow, so they skip tests/conftest.py (it imports Keras).
+# Publishing tests need no TensorFlow (only tests/package/conftest.py imports Keras).
 test-publishing: $(STAMP)
-	$(BIN)/python -m pytest --noconftest tests/test_publishing.py tests/test_workflows.py
+	$(BIN)/python -m pytest tests/publishing
 
 # make publish VERSION=0.2 [PUSH=1]: see docs/maintainers/publishing.md.
 publish: $(STAMP)
-	$(BIN)/python tools/publish.py "$(VERSION)" $(if $(filter 1,$(PUSH)),--push)
+	$(BIN)/python scripts/publish.py "$(VERSION)" $(if $(filter 1,$(PUSH)),--push)
 
 publish-dev: $(STAMP)
-	$(BIN)/python tools/publish.py dev $(if $(filter 1,$(PUSH)),--push)
+	$(BIN)/python scripts/publish.py dev $(if $(filter 1,$(PUSH)),--push)
 
 # The site test-build made, in Debian's Chromium (tests/browser/conftest.py).
 test-browser: test-build
-	tools/install-chromium.sh
-	KCG_SITE_DIR=$(VENV)/site-check $(BIN)/python -m pytest tests/browser --confcutdir=tests/browser
+	scripts/install-chromium.sh
+	KCG_SITE_DIR=$(VENV)/site-check $(BIN)/python -m pytest tests/browser
 
 # Figures for docs/maintainers/benchmarks.md; a benchmark, not a test.
 bench: $(STAMP)
-	$(BIN)/python tools/bench.py
+	$(BIN)/python scripts/bench.py
 
 clean:
 	rm -rf site $(VENV)
@@ -76,4 +77,4 @@ clean:
 # (docs/migration/results.md); add ARGS=--update-page to also refresh stale outputs in the page.
 .PHONY: migration-table
 migration-table: $(STAMP)
-	$(BIN)/python tools/migration_table.py $(ARGS)
+	$(BIN)/python scripts/migration_table.py $(ARGS)

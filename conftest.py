@@ -1,3 +1,3 @@
-# Loads the Markdown doc-block runner (tests/doc_blocks.py) for every pytest
-# run in this repository, so `pytest --doc-blocks docs` works from the root.
-pytest_plugins = ["tests.doc_blocks"]
+# Loads the Markdown doc-block runner (src/docs_tooling/doc_blocks.py) for every
+# pytest run in this repository, so `pytest --doc-blocks docs` works from the root.
+pytest_plugins = ["docs_tooling.doc_blocks"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.browser import harness
+from docs_tooling.browser import harness
 
 
 class _AnyTagLoader(yaml.SafeLoader):

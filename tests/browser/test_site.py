@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser import harness, links
+from docs_tooling.browser import harness, links
 
 SEARCH_TERM = "training"
 SEARCH_FIRST = ("guide/training-argument/", "The training argument")

@@ -4,8 +4,8 @@ Each repository is a copy of the working tree (tracked and new files, not
 ignored ones) committed on its own `main`, so the tests publish what is on
 disk now and never touch this checkout's branches. The copy runs make with
 this interpreter's environment as its `.venv`. No test here imports
-TensorFlow: the site build does not, and `make test-publishing` runs pytest
-without tests/conftest.py.
+TensorFlow: the site build does not, and only tests/package/conftest.py
+imports Keras.
 
 Every publish is a full site build (a few seconds), so one module-scoped
 repository is published to once per version and the tests read the commits
@@ -30,9 +30,9 @@ import pathspec
 import pytest
 import yaml
 
-from tests.browser.links import link_hrefs
+from docs_tooling.browser.links import link_hrefs
+from docs_tooling.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.prefix)
 BRANCH = "gh-pages"
 # Git reads no user or system configuration (signing, hooks, templates).

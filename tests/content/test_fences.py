@@ -5,7 +5,7 @@ pytest-codeblocks runs a fence only when its info string is exactly
 line. Any other spelling (`py`, `python3`, `python title="x.py"`,
 `{.python}`, `~~~python`, a fence in a blockquote) is silently left out.
 These tests read the pages' fences the way Markdown renders them
-(tests/markdown_fences.py) and fail on every Python or shell fence that the
+(docs_tooling/markdown.py) and fail on every Python or shell fence that the
 doc-block runner does not collect and that is not marked as not run with a
 written reason.
 """
@@ -17,8 +17,9 @@ import textwrap
 
 import pytest
 
-from tests import markdown_fences
-from tests.doc_blocks import ROOT, PageError, audit, display_path, read_blocks
+from docs_tooling import markdown as markdown_fences
+from docs_tooling.doc_blocks import PageError, audit, read_blocks
+from docs_tooling.paths import ROOT, display_path
 
 PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 

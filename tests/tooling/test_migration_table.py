@@ -13,12 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-
-import migration_table  # noqa: E402  (found through the sys.path entry above)
-
-from tests.doc_blocks import collected_blocks  # noqa: E402
+from docs_tooling import migration_table
+from docs_tooling.doc_blocks import collected_blocks
 
 PAGE_TEXT = migration_table.PAGE.read_text(encoding="utf-8")
 ROWS = migration_table.parse_page(PAGE_TEXT)

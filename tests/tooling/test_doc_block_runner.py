@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_blocks import ROOT, START_SEED
+from docs_tooling.doc_blocks import START_SEED
+from docs_tooling.paths import SRC
 
 
 def write_page(directory: Path, name: str, text: str) -> Path:
@@ -29,10 +30,10 @@ def write_page(directory: Path, name: str, text: str) -> Path:
 
 def run_doc_blocks(directory: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(directory)])
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(directory)])
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.doc_blocks", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-p", "docs_tooling.doc_blocks", "-p", "no:cacheprovider",
          "-p", "no:warnings", "--rootdir", str(directory), "--doc-blocks", "-rA", *args],
         cwd=directory, env=env, capture_output=True, text=True, timeout=900)
     result.report = result.stdout + result.stderr
@@ -322,7 +323,7 @@ class FromPackage(keras.layers.Layer):
 SABOTAGE = '''\
 import contextlib
 
-import tests.doc_blocks
+import docs_tooling.doc_blocks
 
 
 @contextlib.contextmanager
@@ -330,7 +331,7 @@ def no_isolation(module, workdir):
     yield
 
 
-tests.doc_blocks.isolated_state = no_isolation
+docs_tooling.doc_blocks.isolated_state = no_isolation
 '''
 
 

@@ -47,9 +47,9 @@ from pathlib import Path
 import pytest
 from pytest_codeblocks.main import CodeBlock, extract_from_file
 
-from tests import markdown_fences
+from docs_tooling import markdown as markdown_fences
+from docs_tooling.paths import ROOT, display_path
 
-ROOT = Path(__file__).resolve().parent.parent
 RUN_SYNTAXES = ("python", "sh", "bash")
 # The seed every block starts from in-process. Blocks that print anything
 # random must seed themselves (a reader's fresh interpreter has no seed);
@@ -104,13 +104,6 @@ def collected_blocks(path: Path) -> list[CodeBlock]:
     return [b for b in read_blocks(path) if b.syntax in RUN_SYNTAXES]
 
 
-def display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
 @dataclass
 class Audit:
     found: int = 0
@@ -124,7 +117,7 @@ def audit(paths: list[Path], allowed_continuations=frozenset(), check_continuati
 
     A fence that continues the block before it counts as collected only if
     it is in `allowed_continuations`, as (page, fence line); the runner
-    itself leaves that list to tests/test_fences.py (`check_continuations=False`).
+    itself leaves that list to tests/content/test_fences.py (`check_continuations=False`).
     """
     result = Audit()
     for path in paths:
@@ -150,7 +143,7 @@ def audit(paths: list[Path], allowed_continuations=frozenset(), check_continuati
                     result.problems.append(
                         f"{at} continues the block before it, so a reader cannot paste it alone; "
                         "make it stand alone, or add the place to ALLOWED_CONTINUATIONS in "
-                        "tests/test_fences.py with the reason")
+                        "tests/content/test_fences.py with the reason")
                 continue
             block = blocks.get(fence.line) if fence.visible_to_codeblocks else None
             reason = _skip_reason(block) if block is not None else ""

@@ -1,4 +1,4 @@
-"""tools/mkdocs_weight_hooks.py: fewer bytes per page, the same page on screen.
+"""src/docs_tooling/hooks/weight.py: fewer bytes per page, the same page on screen.
 
 The code-token tests check the promise that matters, on the theme's real
 stylesheets and on hand-written ones: every character of every code block
@@ -18,12 +18,9 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-
-import mkdocs_weight_hooks as hooks  # noqa: E402  (found through the sys.path entry above)
-
-from tests.doc_blocks import collected_blocks  # noqa: E402
+from docs_tooling.doc_blocks import collected_blocks
+from docs_tooling.hooks import weight as hooks
+from docs_tooling.paths import ROOT
 
 PIECE = re.compile(r'<span class="([\w-]+)">([^<]*)</span>|([^<]+)|(<[^>]*>)')
 

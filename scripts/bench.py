@@ -5,7 +5,7 @@ A benchmark, not a test: it prints figures and whether each meets its target
 Targets are judged on wall time; CPU time (this process's children) is
 printed beside it because on a shared machine it varies less with load.
 
-    python tools/bench.py [--no-doc-suite] [--markdown]
+    python scripts/bench.py [--no-doc-suite] [--markdown]
 
 Figures:
 * the doc-test suite's wall time (`pytest --doc-blocks docs README.md -n 2`,
@@ -34,10 +34,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.browser import harness  # noqa: E402
+from docs_tooling.browser import harness
+from docs_tooling.paths import ROOT
 
 TARGET_DOC_RATIO = 6.0
 TARGET_BUILD_RATIO = 1.5
@@ -204,7 +202,7 @@ def main() -> int:
         print(f"mkdocs build --strict (best of 2): {full:.2f} s (CPU {full_cpu:.2f} s); without "
               f"the API pages {bare:.2f} s (CPU {bare_cpu:.2f} s); ratio {ratio:.2f}x, "
               f"CPU ratio {full_cpu / bare_cpu:.2f}x (target <= {TARGET_BUILD_RATIO:g}x: {verdict(ratio <= TARGET_BUILD_RATIO)})")
-        print("the build imports no TensorFlow (tools/mkdocs_hooks.py fails the build if it does)")
+        print("the build imports no TensorFlow (src/docs_tooling/hooks/build.py fails the build if it does)")
         rows.append(("`mkdocs build --strict`", f"{full:.2f} s",
                      f"{ratio:.2f}x the build without API pages ({bare:.2f} s)",
                      f"<= {TARGET_BUILD_RATIO:g}x", verdict(ratio <= TARGET_BUILD_RATIO)))

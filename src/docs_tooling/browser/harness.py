@@ -1,7 +1,7 @@
 """Build, serve and visit the site in the system Chromium.
 
 Shared by the browser tests (tests/browser/) and the benchmark
-(tools/bench.py), so both see the site the same way:
+(scripts/bench.py), so both see the site the same way:
 
 * the site is built with `mkdocs build --strict`, the same build CI checks;
 * it is served from 127.0.0.1 on a free port the way `mike` publishes it: the
@@ -33,7 +33,8 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+from docs_tooling.paths import ROOT  # noqa: E402
+
 # The page-weight target (docs/maintainers/benchmarks.md): the bytes a first
 # visit of a guide page may transfer, search index included. `make bench`
 # reports it; tests/browser/test_site.py holds every guide page to it.

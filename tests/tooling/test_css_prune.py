@@ -14,10 +14,7 @@ from pathlib import Path
 import pytest
 from mkdocs.exceptions import PluginError
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-
-import mkdocs_css_prune  # noqa: E402  (found through the sys.path entry above)
+from docs_tooling.hooks import css_prune as mkdocs_css_prune
 
 MAIN = "assets/stylesheets/main.min.css"
 BUNDLE = "assets/javascripts/bundle.test.min.js"

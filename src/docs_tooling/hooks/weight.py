@@ -169,7 +169,7 @@ def _theme_file(config, pattern: str) -> Path:
         matches = sorted(Path(directory).glob(pattern))
         if matches:
             return matches[0]
-    raise PluginError(f"tools/mkdocs_weight_hooks.py: no {pattern} in the theme's directories "
+    raise PluginError(f"src/docs_tooling/hooks/weight.py: no {pattern} in the theme's directories "
                       f"{config.theme.dirs}; it reads how code tokens are drawn from the theme "
                       "(Material for MkDocs).")
 

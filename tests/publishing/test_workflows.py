@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from docs_tooling.paths import ROOT
+
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 BIN = Path(sys.executable).parent
 PINNED = re.compile(r"[^@\s]+@[0-9a-f]{40}")
