@@ -30,6 +30,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import difflib
+import functools
 import gc
 import io
 import linecache
@@ -86,17 +87,27 @@ def read_blocks(path: Path) -> list[CodeBlock]:
 
     Raises PageError where pytest-codeblocks' reading of the fences and
     their comments differs from Markdown's, so no block is run short, run
-    twice or silently left out.
+    twice or silently left out. Each page is read once while it is unchanged
+    (cached by path, modification time and size).
     """
+    path = Path(path).resolve()
+    stat = path.stat()
+    blocks, problems = _read_blocks(path, stat.st_mtime_ns, stat.st_size)
+    if problems:
+        raise PageError(problems)
+    return list(blocks)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_blocks(path: Path, mtime_ns: int, size: int) -> tuple[tuple[CodeBlock, ...], str]:
+    """The page's blocks and, if the two readings disagree, the problems as one text."""
     try:
         blocks = extract_from_file(path)
     except RuntimeError as error:  # how pytest-codeblocks reports a page it cannot read
-        raise PageError(f"{display_path(path)}: pytest-codeblocks cannot read the page: {error} "
-                        "Look for a fence that opens inside another block.") from None
+        return (), (f"{display_path(path)}: pytest-codeblocks cannot read the page: {error} "
+                    "Look for a fence that opens inside another block.")
     problems = markdown_fences.reconcile(blocks, markdown_fences.scan(path), display_path(path))
-    if problems:
-        raise PageError("\n".join(problems))
-    return blocks
+    return tuple(blocks), "\n".join(problems)
 
 
 def collected_blocks(path: Path) -> list[CodeBlock]:

@@ -1,25 +1,45 @@
-"""Find the fenced code blocks of a Markdown page the way Markdown renders them.
+"""The one reader of a Markdown page's fenced code blocks, on markdown-it-py.
 
-pytest-codeblocks has its own, looser reader: it knows only backtick fences
-at the start of a line, closes a fence on any line that starts with the
-fence's backticks (even ```` ```text ````), and drops empty lines from a
-block that is indented (inside an admonition or a content tab). This module
-reads fences by the CommonMark rules, so the doc-block runner and the fence
-guard can check that pytest-codeblocks saw every block, and saw it whole.
+Every tool that needs a page's fences reads them here: the doc-block runner
+(docs_tooling.doc_blocks) to check that pytest-codeblocks saw every block and
+saw it whole, the fence guard (tests/content/test_fences.py), and the
+migration table (docs_tooling.migration_table). A page is parsed once per run:
+`scan` caches the result by path, modification time and size.
+
+markdown-it-py reads the page by the CommonMark rules. The site's Markdown
+also has pymdown containers, admonitions (`!!! note`, `??? example`) and
+content tabs (`=== "Tab"`), whose body is indented by four spaces; CommonMark
+would read that body as an indented code block, so a small block rule here
+reads it as nested Markdown instead, as MkDocs renders it.
+
+pytest-codeblocks, which extracts the blocks the runner runs, has its own,
+looser reader: it knows only backtick fences at the start of a line, closes a
+fence on any line that starts with the fence's backticks (even ```` ```text ````),
+and drops empty lines from a block that is indented (inside an admonition or a
+content tab). `reconcile` compares the two readings.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# An opening fence: indentation, blockquote markers or a list marker, then
-# three or more backticks or tildes, then the info string.
-_OPEN = re.compile(
-    r"^(?P<prefix>[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.token import Token
+
 # The two comment forms pytest-codeblocks reads (it matches them after strip()).
 _DIRECTIVE = re.compile(r"^<!--[-\s]*(pytest-codeblocks:.*|pytest\.mark\..*)-->$")
+SKIPFILE = "<!--pytest-codeblocks:skipfile-->"
+# The first line of an admonition, a collapsible admonition or a content tab.
+_CONTAINER = re.compile(r"(?:!!!|\?\?\?\+?|===[+!]?)(?:[ \t]|$)")
+# Block tokens that put something other than a fence on a line: a directive
+# comment above one of them is not directly above a fence. Lists and
+# blockquotes are not among them: a fence can open on their first line.
+_CONTENT_TOKENS = {"paragraph_open", "heading_open", "hr", "code_block", "table_open",
+                   "html_block", "container_open"}
 
 PYTHON_LANGUAGES = re.compile(r"^(?:i?python\d*|py\d*|pycon|python-?repl)$")
 SHELL_LANGUAGES = {"sh", "bash", "shell", "console", "zsh", "ksh", "fish", "terminal",
@@ -48,6 +68,8 @@ class Fence:
     """One fenced block, as Markdown renders it."""
 
     line: int  # 1-based line of the opening fence
+    last_line: int  # 1-based line of the closing fence (of the page's last line if unclosed)
+    closed: bool  # False when the fence runs to the end of its page or container
     info: str  # the info string, stripped
     prefix: str  # what stands before the fence characters on its line
     marker: str  # the fence characters, e.g. "```" or "~~~~"
@@ -76,47 +98,94 @@ class Page:
     skipfile: bool
 
 
-def scan(path: Path) -> Page:
-    lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+def _container(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """A pymdown admonition or content tab: its opening line, then a body
+    indented four spaces deeper (blank lines included), read as Markdown."""
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    first = state.src[state.bMarks[start] + state.tShift[start]:state.eMarks[start]]
+    if not _CONTAINER.match(first):
+        return False
+    if silent:
+        return True
+    body_indent = state.sCount[start] + 4
+    stop = line = start + 1
+    while line < end:
+        if not state.isEmpty(line):
+            if state.sCount[line] < body_indent:
+                break
+            stop = line + 1
+        line += 1
+    opening = state.push("container_open", "div", 1)
+    opening.map, opening.info = [start, stop], first
+    outer_indent = state.blkIndent
+    state.blkIndent = body_indent
+    state.md.block.tokenize(state, start + 1, stop)
+    state.blkIndent = outer_indent
+    state.push("container_close", "div", -1)
+    state.line = stop
+    return True
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark")
+    parser.block.ruler.before("fence", "pymdown_container", _container)
+    return parser
+
+
+@functools.lru_cache(maxsize=256)
+def parse(text: str) -> Page:
+    """The fences of a page's text, with the directive comments above each.
+
+    Cached by the text, so tools that hold a page's text share one parse.
+    """
+    lines = re.split(r"\r\n?|\n", text)  # as markdown-it splits them
+    skipfile = bool(lines) and lines[0].strip() == SKIPFILE
     fences: list[Fence] = []
     stray: list[tuple[int, str]] = []
     pending: list[tuple[int, str]] = []
-    skipfile = bool(lines) and lines[0].strip() == "<!--pytest-codeblocks:skipfile-->"
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        number = index + 1
-        stripped = line.strip()
-        opened = _OPEN.match(line.rstrip("\n"))
-        if opened and not (opened["fence"][0] == "`" and "`" in opened["info"]):
-            fence = _read_fence(lines, index, opened)
-            fence.directives, pending = pending, []
-            fences.append(fence)
-            index = fence.line + fence.content.count("\n") + 1  # past the closing fence
+    for token in _parser().parse(text):
+        if token.type == "fence":
+            fences.append(_fence(token, lines, pending))
+            pending = []
             continue
-        directive = _DIRECTIVE.match(stripped)
-        if directive and not (number == 1 and skipfile):
-            pending.append((number, directive.group(1).strip()))
-        elif stripped:
+        if token.type == "html_block" and token.map is not None:
+            directive = _DIRECTIVE.match(token.content.strip())
+            if directive:
+                number = token.map[0] + 1
+                if not (number == 1 and skipfile):
+                    pending.append((number, directive.group(1).strip()))
+                continue
+        if token.type in _CONTENT_TOKENS:
             stray += pending
             pending = []
-        index += 1
     return Page(fences, stray + pending, skipfile)
 
 
-def _read_fence(lines: list[str], start: int, opened: re.Match) -> Fence:
-    marker, prefix = opened["fence"], opened["prefix"]
-    indent = len(prefix) if not prefix.strip() else 0
-    closing = re.compile(rf"^[ \t>]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
-    content = []
-    for line in lines[start + 1:]:
-        if closing.match(line.rstrip("\n")):
-            break
-        body = line.rstrip("\n")
-        cut = min(indent, len(body) - len(body.lstrip(" \t")))
-        content.append(body[cut:] + "\n")
-    # An unclosed fence runs to the end of the page, as in Markdown.
-    return Fence(start + 1, opened["info"].strip(), prefix, marker, "".join(content))
+def _fence(token: Token, lines: list[str], directives: list[tuple[int, str]]) -> Fence:
+    assert token.map is not None
+    first, stop = token.map
+    opening = lines[first]
+    # markdown-it gives the fence characters in `markup`, e.g. "````".
+    prefix = opening[:opening.index(token.markup)]
+    closing = re.compile(rf"^[ \t>]*{re.escape(token.markup[0])}{{{len(token.markup)},}}[ \t]*$")
+    closed = stop - 1 > first and bool(closing.match(lines[stop - 1]))
+    return Fence(line=first + 1, last_line=stop, closed=closed, info=token.info.strip(),
+                 prefix=prefix, marker=token.markup, content=token.content,
+                 directives=list(directives))
+
+
+def scan(path: Path) -> Page:
+    """The fences of the page at `path`, parsed once while the file is unchanged."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    return _scan(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _scan(path: Path, mtime_ns: int, size: int) -> Page:
+    return parse(path.read_text(encoding="utf-8"))
 
 
 _OUTPUT_KEYWORDS = ("expected-output", "expected-output-ignore-whitespace")

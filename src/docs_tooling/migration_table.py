@@ -31,6 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from docs_tooling import markdown
 from docs_tooling.paths import DOCS, ROOT
 
 PAGE = DOCS / "migration" / "keras2-vs-keras3.md"
@@ -39,7 +40,6 @@ PAGE_NAME = "docs/migration/keras2-vs-keras3.md"
 KINDS = {"## Differences": "difference", "## Same in both": "same"}
 ROW_HEADING = re.compile(r"^### (?P<title>.+?) \{#(?P<anchor>[a-z0-9-]+)\}\s*$")
 CHANGE_PREFIX = "**What to change:**"
-OUTPUT_MARKER = "<!--pytest-codeblocks:expected-output-->"
 KERAS2_IMPORT = re.compile(r"^import tf_keras\b", re.MULTILINE)
 KERAS3_IMPORT = re.compile(r"^import keras\b", re.MULTILINE)
 
@@ -76,17 +76,34 @@ class Row:
 def parse_page(text: str) -> list[Row]:
     """The rows of the migration page, in page order.
 
+    The fences come from the one Markdown reader (docs_tooling.markdown); the
+    headings and the "What to change" paragraph are read from the lines
+    outside them.
+
     Raises:
         PageError: if a row lacks its pair of blocks, their outputs, or (for a
             difference) its "What to change" paragraph.
     """
     lines = text.splitlines()
+    # Top-level fences only (not those in admonitions or lists), by opening line.
+    fences = [f for f in markdown.parse(text).fences if f.prefix == ""]
+    for fence in fences:
+        if not fence.closed:
+            raise PageError(f"{PAGE_NAME}:{fence.line}: unclosed code fence")
+    opening = {fence.line - 1: i for i, fence in enumerate(fences)}
     rows: list[Row] = []
     kind = None
     row = None
     i = 0
     while i < len(lines):
         line = lines[i]
+        if i in opening:
+            fence = fences[opening[i]]
+            block = _block(fence, fences[opening[i] + 1:])
+            if row is not None and block is not None:
+                row.blocks.append(block)
+            i = fence.last_line
+            continue
         if line.startswith("## "):
             kind = KINDS.get(line.strip())
             row = None
@@ -99,11 +116,6 @@ def parse_page(text: str) -> list[Row]:
                                     f"'### Behaviour {{#anchor}}', got {line!r}")
                 row = Row(kind, match["title"], match["anchor"], [], None)
                 rows.append(row)
-        elif line.startswith("```"):
-            block, i = _read_fence(lines, i)
-            if row is not None and block is not None:
-                row.blocks.append(block)
-            continue
         elif row is not None and line.startswith(CHANGE_PREFIX):
             paragraph = []
             while i < len(lines) and lines[i].strip():
@@ -117,29 +129,20 @@ def parse_page(text: str) -> list[Row]:
     return rows
 
 
-def _read_fence(lines: list[str], start: int) -> tuple[Block | None, int]:
-    """Read the fence opening at `start`; return its Block (Python only) and the next line."""
-    info = lines[start][3:].strip()
-    end = start + 1
-    while end < len(lines) and lines[end].strip() != "```":
-        end += 1
-    if end == len(lines):
-        raise PageError(f"{PAGE_NAME}:{start + 1}: unclosed code fence")
-    if info != "python":
-        return None, end + 1
-    code = "".join(f"{line}\n" for line in lines[start + 1:end])
+def _block(fence: markdown.Fence, later: list[markdown.Fence]) -> Block | None:
+    """A ```python fence as a Block, with the output shown right after it, if any."""
+    if fence.info != "python":
+        return None
     shown = shown_lines = None
-    after = end + 1
-    if (after + 1 < len(lines) and lines[after].strip() == OUTPUT_MARKER
-            and lines[after + 1].strip() == "```text"):
-        out_start = after + 2
-        out_end = out_start
-        while out_end < len(lines) and lines[out_end].strip() != "```":
-            out_end += 1
-        shown = "".join(f"{line}\n" for line in lines[out_start:out_end])
-        shown_lines = (out_start, out_end)
-        after = out_end + 1
-    return Block(start + 1, code, shown, shown_lines), after
+    if later:
+        output = later[0]
+        # The output fence opens two lines below this one's closing fence,
+        # under the expected-output comment.
+        if (output.line == fence.last_line + 2 and output.info == "text"
+                and output.has_directive("expected-output")):
+            shown = output.content
+            shown_lines = (output.line, output.line + output.content.count("\n"))
+    return Block(fence.line, fence.content, shown, shown_lines)
 
 
 def _check_row(row: Row) -> None:
