@@ -14,9 +14,9 @@ Figures:
 * the `mkdocs build --strict` time and its ratio to the same build with the
   API pages left out (a temporary config that inherits mkdocs.yml, excludes
   docs/reference/ and drops mkdocstrings); best of two each;
-* the bytes a first visit of each guide page transfers in Chromium (page,
-  assets and search index, uncompressed), and the largest; every other page
-  too, for comparison (the target is set for guide pages).
+* the bytes a first visit of each page transfers in Chromium (page, assets
+  and search index), compressed as GitHub Pages serves text (gzip) and raw,
+  and the heaviest, against the budget (any page).
 """
 
 from __future__ import annotations
@@ -208,33 +208,32 @@ def main() -> int:
                      f"<= {TARGET_BUILD_RATIO:g}x", verdict(ratio <= TARGET_BUILD_RATIO)))
 
         every_page = page_weights(full_site)
-        visits = {path: visit for path, visit in every_page.items() if path.startswith("guide/")}
-        print("first visit of each guide page (bytes, uncompressed, search index included):")
-        for path, visit in sorted(visits.items(), key=lambda kv: -kv[1].transferred_bytes):
-            print(f"  {visit.transferred_bytes:>9,}  {path}")
-        largest = max(visits.values(), key=lambda v: v.transferred_bytes)
-        ok = largest.transferred_bytes <= harness.GUIDE_PAGE_BUDGET_BYTES
-        print(f"largest: {largest.path} {largest.transferred_bytes:,} bytes "
-              f"(target <= {harness.GUIDE_PAGE_BUDGET_BYTES:,}: {verdict(ok)})")
-        print("  of which:")
-        for request in sorted(largest.requests, key=lambda r: -r.body_bytes):
-            print(f"  {request.body_bytes:>9,}  {request.url.split('/dev/', 1)[-1]}")
-        print("other pages, for comparison (the target is set for guide pages):")
+        budget = harness.FIRST_VISIT_BUDGET_BYTES
+        print("first visit of each page (bytes transferred, text gzip-compressed as GitHub Pages "
+              "serves it; raw before compression; search index included):")
+        print(f"  {'compressed':>10}  {'raw':>9}  page")
         for path, visit in sorted(every_page.items(), key=lambda kv: -kv[1].transferred_bytes):
-            if path not in visits:
-                print(f"  {visit.transferred_bytes:>9,}  {path or '(home)'}")
-        rows.append(("Largest first visit of a guide page",
-                     f"{largest.transferred_bytes / 1000:.0f} KB", f"`{largest.path}`",
-                     f"<= {harness.GUIDE_PAGE_BUDGET_BYTES // 1000} KB", verdict(ok)))
+            print(f"  {visit.transferred_bytes:>10,}  {visit.raw_bytes:>9,}  {path or '(home)'}")
+        largest = max(every_page.values(), key=lambda v: v.transferred_bytes)
+        ok = largest.transferred_bytes <= budget
+        print(f"heaviest: {largest.path or '(home)'} {largest.transferred_bytes:,} bytes compressed "
+              f"({largest.raw_bytes:,} raw) (budget <= {budget:,} compressed: {verdict(ok)})")
+        print("  of which (compressed, raw):")
+        for request in sorted(largest.requests, key=lambda r: -r.body_bytes):
+            print(f"  {request.body_bytes:>10,}  {request.raw_bytes:>9,}  "
+                  f"{request.url.split('/dev/', 1)[-1]}")
+        rows.append(("Heaviest first visit of any page (compressed)",
+                     f"{largest.transferred_bytes / 1000:.0f} KB ({largest.raw_bytes / 1000:.0f} KB raw)",
+                     f"`{largest.path or '(home)'}`", f"<= {budget // 1000} KB", verdict(ok)))
 
     if args.markdown:
         print("\n| Figure | Measured | Compared with | Target | Result |")
         print("| --- | --- | --- | --- | --- |")
         for row in rows:
             print("| " + " | ".join(row) + " |")
-        print("\n| Page | First visit (bytes) |\n| --- | ---: |")
+        print("\n| Page | First visit, compressed (bytes) | Raw (bytes) |\n| --- | ---: | ---: |")
         for path, visit in sorted(every_page.items()):
-            print(f"| `{path or '(home)'}` | {visit.transferred_bytes:,} |")
+            print(f"| `{path or '(home)'}` | {visit.transferred_bytes:,} | {visit.raw_bytes:,} |")
     return 0
 
 
