@@ -1,17 +1,18 @@
 # Two entry points for a fresh machine with Python 3.11 and make:
 #   make serve   install into .venv, build, serve at http://127.0.0.1:8000
-#   make test    install into .venv, run everything CI checks
+#   make test    install into .venv, run everything CI checks (make lint first)
 # Versions are pinned in constraints.txt, so every machine tests the same stack.
 
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_STAMP := $(VENV)/.lint-installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build test test-unit test-docs test-standalone test-build clean
+.PHONY: install serve build lint test test-unit test-docs test-standalone test-build clean
 .PHONY: publish publish-dev test-publishing test-browser bench
 
 install: $(STAMP)
@@ -19,8 +20,15 @@ install: $(STAMP)
 $(STAMP): pyproject.toml src/docs_tooling/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[docs,test]" -e src/docs_tooling
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[docs,test]" -e "src/docs_tooling[lint]"
 	touch $(STAMP)
+
+# Only the tooling and the linters, no TensorFlow: what `make lint` needs.
+$(LINT_STAMP): src/docs_tooling/pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e "src/docs_tooling[lint]"
+	touch $(LINT_STAMP)
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
@@ -28,7 +36,16 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
-test: test-unit test-docs test-standalone test-build test-browser test-publishing
+test: lint test-unit test-docs test-standalone test-build test-browser test-publishing
+
+# Lint, formatting and types of every Python file (configured in pyproject.toml),
+# and the GitHub workflows against their schema and zizmor's security audit.
+lint: $(LINT_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --persona auditor --no-progress .github/workflows
 
 # The package's tests, the tooling's tests, and the checks on the pages' structure.
 test-unit: $(STAMP)

@@ -201,7 +201,8 @@ def main() -> int:
         ratio = full / bare
         print(f"mkdocs build --strict (best of 2): {full:.2f} s (CPU {full_cpu:.2f} s); without "
               f"the API pages {bare:.2f} s (CPU {bare_cpu:.2f} s); ratio {ratio:.2f}x, "
-              f"CPU ratio {full_cpu / bare_cpu:.2f}x (target <= {TARGET_BUILD_RATIO:g}x: {verdict(ratio <= TARGET_BUILD_RATIO)})")
+              f"CPU ratio {full_cpu / bare_cpu:.2f}x "
+              f"(target <= {TARGET_BUILD_RATIO:g}x: {verdict(ratio <= TARGET_BUILD_RATIO)})")
         print("the build imports no TensorFlow (src/docs_tooling/hooks/build.py fails the build if it does)")
         rows.append(("`mkdocs build --strict`", f"{full:.2f} s",
                      f"{ratio:.2f}x the build without API pages ({bare:.2f} s)",

@@ -49,7 +49,7 @@ import pytest
 from pytest_codeblocks.main import CodeBlock, extract_from_file
 
 from docs_tooling import markdown as markdown_fences
-from docs_tooling.paths import ROOT, display_path
+from docs_tooling.paths import display_path
 
 RUN_SYNTAXES = ("python", "sh", "bash")
 # The seed every block starts from in-process. Blocks that print anything
@@ -217,7 +217,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     seed = config.getoption("doc_blocks_shuffle")
     if seed is None:
         return
-    blocks = [i for i in items if isinstance(i, DocBlock)]
+    blocks: list[pytest.Item] = [i for i in items if isinstance(i, DocBlock)]
     others = [i for i in items if not isinstance(i, DocBlock)]
     random.Random(seed).shuffle(blocks)
     items[:] = others + blocks
@@ -358,7 +358,7 @@ def run_python_block(block: CodeBlock, filename: str, workdir: str) -> str:
     code = compile(source, filename, "exec", dont_inherit=True)
     module = types.ModuleType("__main__")
     module.__file__ = filename
-    module.__builtins__ = __builtins__
+    module.__builtins__ = __builtins__  # type: ignore[attr-defined]  # what `python file.py` sets
 
     output: list[str] = []
     try:
@@ -401,7 +401,7 @@ def isolated_state(module: types.ModuleType, workdir: str):
     reset_keras_state()
     saved_registries = {id(r): dict(r) for r in _custom_object_registries()}
     sys.modules["__main__"] = module
-    sys.argv[:] = [module.__file__]
+    sys.argv[:] = [str(module.__file__)]
     os.chdir(workdir)
     try:
         with warnings.catch_warnings():
@@ -413,7 +413,8 @@ def isolated_state(module: types.ModuleType, workdir: str):
         _forget_block_modules(saved_modules, workdir)
         _restore_registries(saved_registries, saved_modules)
         os.chdir(saved_cwd)
-        sys.modules["__main__"] = saved_main
+        if saved_main is not None:
+            sys.modules["__main__"] = saved_main
         sys.path[:] = saved_path
         # A finder cached for a relative entry such as "." would answer for
         # the next block's directory with this one's listing.

@@ -25,6 +25,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -214,7 +215,7 @@ def reconcile(blocks: list, page: Page, where: str) -> list[str]:
     for line, text in page.stray_directives:
         problems.append(f"{where}:{line}: <!--{text}--> is not directly above a code block, "
                         "yet pytest-codeblocks would apply it to the next ``` block")
-    expected = []  # what pytest-codeblocks should return, rebuilt from the real fences
+    expected: list[dict[str, Any]] = []  # what pytest-codeblocks should return, rebuilt from the real fences
     for fence in page.fences:
         for line, text in fence.directives:
             if text.startswith(_DEPRECATED):
@@ -246,7 +247,7 @@ def reconcile(blocks: list, page: Page, where: str) -> list[str]:
                              "indented": bool(fence.prefix)})
     seen = [{"lineno": b.lineno, "syntax": b.syntax.strip(), "code": b.code,
              "expected_output": b.expected_output, "marks": b.marks} for b in blocks]
-    for want, got in zip(expected, seen):
+    for want, got in zip(expected, seen, strict=False):  # unequal lengths are reported below
         same = all(want[k] == got[k] for k in ("lineno", "syntax", "marks"))
         if same:
             strip = _without_blank_lines if want["indented"] else (lambda text: text)
@@ -262,6 +263,6 @@ def reconcile(blocks: list, page: Page, where: str) -> list[str]:
             problems.append(f"{where}: pytest-codeblocks finds {len(seen)} blocks where Markdown "
                             f"has {len(expected)}; look for ``` lines inside ~~~ fences")
     if not problems:
-        for want, block in zip(expected, blocks):
+        for want, block in zip(expected, blocks, strict=True):
             block.code, block.expected_output = want["code"], want["expected_output"]
     return problems

@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 from urllib.parse import urlsplit
 
-import pytest
-
 from docs_tooling.browser import harness, links
 
 SEARCH_TERM = "training"

@@ -1,7 +1,7 @@
 """Unit tests for the three teaching models in keras_call_guide.models."""
 
-import numpy as np
 import keras
+import numpy as np
 import pytest
 
 from keras_call_guide import DropoutClassifier, TwoInputClassifier, TwoLayerClassifier

@@ -1,22 +1,25 @@
 """The doc-block runner keeps its promises: each test runs it on small pages.
 
-Each run is a separate `pytest --doc-blocks` process in a temporary
-directory, so the pages here are the only pages, and each process starts
-as fresh as `make test-docs` does. The pages are grouped to keep the number
-of TensorFlow imports small.
+Each run is `pytest --doc-blocks` through pytester, in a temporary directory,
+so the pages here are the only pages. Runs are in this process, as
+`make test-docs` runs the blocks, except the isolation runs: those let blocks
+spoil process-wide state on purpose (with the isolation sabotaged, they must),
+so each gets a fresh `pytest` process of its own.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import subprocess
-import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
+# Imported before any pytester snapshots sys.modules, so they stay imported
+# after each in-process run: NumPy and TensorFlow cannot be imported twice.
+import keras  # noqa: F401
 import pytest
+import tensorflow  # noqa: F401
 
 from docs_tooling.doc_blocks import START_SEED
 from docs_tooling.paths import SRC
@@ -28,16 +31,24 @@ def write_page(directory: Path, name: str, text: str) -> Path:
     return page
 
 
-def run_doc_blocks(directory: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(directory)])
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "docs_tooling.doc_blocks", "-p", "no:cacheprovider",
-         "-p", "no:warnings", "--rootdir", str(directory), "--doc-blocks", "-rA", *args],
-        cwd=directory, env=env, capture_output=True, text=True, timeout=900)
-    result.report = result.stdout + result.stderr
-    return result
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    report: str  # stdout and stderr
+
+
+RUNNER_ARGS = ("-p", "docs_tooling.doc_blocks", "-p", "no:cacheprovider", "-p", "no:warnings",
+               "--doc-blocks", "-rA")
+
+
+def run_doc_blocks(pytester: pytest.Pytester, *args: str, fresh_process: bool = False) -> Run:
+    if fresh_process:
+        result = pytester.runpytest_subprocess(*RUNNER_ARGS, *args, timeout=900)
+    else:
+        result = pytester.runpytest_inprocess(*RUNNER_ARGS, *args)
+    stdout = "\n".join(result.outlines)
+    return Run(int(result.ret), stdout, stdout + "\n" + "\n".join(result.errlines))
 
 
 def outcome(report: str, outcome: str, node: str) -> bool:
@@ -141,14 +152,18 @@ PRINTS_UNSHOWN = '''\
     '''
 
 
-@pytest.fixture(scope="module")
-def fidelity_run(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("fidelity")
-    for name, text in [("fidelity.md", FIDELITY), ("raises.md", RAISES),
-                       ("differs.md", DIFFERS), ("attribute.md", ATTRIBUTE_FENCE),
-                       ("unshown.md", PRINTS_UNSHOWN)]:
-        write_page(directory, name, text)
-    return run_doc_blocks(directory, "--continue-on-collection-errors")
+_FIDELITY_RUN: list[Run] = []  # one run shared by the tests that read it
+
+
+@pytest.fixture
+def fidelity_run(pytester):
+    if not _FIDELITY_RUN:
+        for name, text in [("fidelity.md", FIDELITY), ("raises.md", RAISES),
+                           ("differs.md", DIFFERS), ("attribute.md", ATTRIBUTE_FENCE),
+                           ("unshown.md", PRINTS_UNSHOWN)]:
+            write_page(pytester.path, name, text)
+        _FIDELITY_RUN.append(run_doc_blocks(pytester, "--continue-on-collection-errors"))
+    return _FIDELITY_RUN[0]
 
 
 def fence_lines(page_text: str) -> list[int]:
@@ -191,22 +206,22 @@ def test_a_block_that_prints_without_showing_its_output_fails(fidelity_run):
     assert "printed output but the page shows none" in report
 
 
-def test_xfail_and_skips_without_reason_are_refused(tmp_path):
-    write_page(tmp_path, "marks.md", '''\
+def test_xfail_and_skips_without_reason_are_refused(pytester):
+    write_page(pytester.path, "marks.md", '''\
         <!--pytest.mark.xfail-->
         ```python
         raise ValueError("any error at all")
         ```
         ''')
-    result = run_doc_blocks(tmp_path)
+    result = run_doc_blocks(pytester)
     assert result.returncode != 0 and "xfail is not allowed" in result.report
-    write_page(tmp_path, "marks.md", '''\
+    write_page(pytester.path, "marks.md", '''\
         <!--pytest.mark.skip-->
         ```python
         print(1)
         ```
         ''')
-    result = run_doc_blocks(tmp_path)
+    result = run_doc_blocks(pytester)
     assert result.returncode != 0 and "needs reason=" in result.report
 
 
@@ -335,47 +350,48 @@ docs_tooling.doc_blocks.isolated_state = no_isolation
 '''
 
 
-@pytest.fixture(scope="module")
-def isolation_page(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("isolation")
+@pytest.fixture
+def isolation_page(pytester, monkeypatch):
+    # The fresh processes import docs_tooling from this checkout; pytester puts
+    # the pages' directory (registers_on_import.py) in front.
+    monkeypatch.setenv("PYTHONPATH", str(SRC))
+    directory = pytester.path
     blocks = "\n".join(f"```python\n{textwrap.dedent(code)}```\n" for code in ISOLATION_BLOCKS.values())
     (directory / "isolation.md").write_text(blocks, encoding="utf-8")
     (directory / "registers_on_import.py").write_text(REGISTERS_ON_IMPORT, encoding="utf-8")
-    return directory
+    return pytester
 
 
 def test_blocks_are_isolated_run_twice_in_page_order(isolation_page):
-    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2")
+    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2", fresh_process=True)
     assert result.returncode == 0, result.report
     assert f"{2 * len(ISOLATION_BLOCKS)} passed" in result.report
 
 
 def test_blocks_are_isolated_run_twice_shuffled(isolation_page):
-    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2", "--doc-blocks-shuffle=7")
+    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2", "--doc-blocks-shuffle=7",
+                            fresh_process=True)
     assert result.returncode == 0, result.report
     assert "doc blocks shuffled with seed 7" in result.report
     order = re.findall(r"^PASSED isolation\.md::line (\d+) \(round (\d)\)", result.report, re.M)
     assert order != sorted(order, key=lambda pair: (int(pair[0]), pair[1])), "not shuffled"
 
 
-def test_without_isolation_every_leak_is_seen(isolation_page, tmp_path):
-    (isolation_page / "conftest.py").write_text(SABOTAGE, encoding="utf-8")
-    try:
-        result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2")
-    finally:
-        (isolation_page / "conftest.py").unlink()
+def test_without_isolation_every_leak_is_seen(isolation_page):
+    (isolation_page.path / "conftest.py").write_text(SABOTAGE, encoding="utf-8")
+    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2", fresh_process=True)
     assert result.returncode == 1
     for name in ISOLATION_BLOCKS:
         if name != "import-time registration":
             assert f"leak: {name}" in result.report, f"{name} leaked unseen:\n{result.report}"
 
 
-def test_shuffle_is_reproducible_from_its_seed(tmp_path):
+def test_shuffle_is_reproducible_from_its_seed(pytester):
     """The printed seed reruns the same order; a different seed gives another."""
-    write_page(tmp_path, "many.md", "".join(f"```python\nx = {n}\n```\n\n" for n in range(8)))
+    write_page(pytester.path, "many.md", "".join(f"```python\nx = {n}\n```\n\n" for n in range(8)))
 
     def order(*args):
-        result = run_doc_blocks(tmp_path, "--collect-only", "-q", *args)
+        result = run_doc_blocks(pytester, "--collect-only", "-q", *args)
         return re.findall(r"^many\.md::line \d+.*$", result.stdout, re.M)
 
     in_page_order = order()
@@ -418,11 +434,11 @@ STANDALONE = f'''\
     '''
 
 
-def test_standalone_runs_each_block_in_a_fresh_interpreter(tmp_path):
-    write_page(tmp_path, "standalone.md", STANDALONE)
-    in_process = run_doc_blocks(tmp_path)
+def test_standalone_runs_each_block_in_a_fresh_interpreter(pytester):
+    write_page(pytester.path, "standalone.md", STANDALONE)
+    in_process = run_doc_blocks(pytester)
     assert outcome(in_process.report, "PASSED", "standalone.md::line 15"), in_process.report
-    result = run_doc_blocks(tmp_path, "--doc-blocks-standalone", "--doc-blocks-jobs=2")
+    result = run_doc_blocks(pytester, "--doc-blocks-standalone", "--doc-blocks-jobs=2")
     report = result.report
     assert outcome(report, "PASSED", "standalone.md::line 3"), report
     # Passes in-process only because the runner seeded it: standalone catches that.

@@ -8,8 +8,6 @@ Nothing here imports TensorFlow; the blocks themselves run in the doc-block
 tests and in `make migration-table`.
 """
 
-import sys
-from pathlib import Path
 
 import pytest
 

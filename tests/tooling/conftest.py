@@ -1,0 +1,3 @@
+"""The tooling's tests run the doc-block runner on pages of their own (pytester)."""
+
+pytest_plugins = ["pytester"]
