@@ -41,8 +41,7 @@ TARGET_DOC_RATIO = 6.0
 TARGET_BUILD_RATIO = 1.5
 # Processes sharing the doc blocks, as `make test-docs` runs them (DOC_JOBS).
 DOC_JOBS = 2
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "NO_MKDOCS_2_WARNING": "1",
-       "PYTHONHASHSEED": "0"}
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0"}
 
 
 class _AnyTagLoader(yaml.SafeLoader):
@@ -79,8 +78,10 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}; load average at start {load}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; load average at start {load}"
+    )
 
 
 def bare_tensorflow_import() -> tuple[float, float]:
@@ -98,8 +99,23 @@ def bare_tensorflow_import() -> tuple[float, float]:
 
 def doc_suite() -> tuple[float, float, str]:
     cpu = children_cpu()
-    seconds, result = timed([sys.executable, "-m", "pytest", "--doc-blocks", "docs", "README.md",
-                             "-n", str(DOC_JOBS), "-q", "-p", "no:warnings", "-p", "no:cacheprovider"])
+    seconds, result = timed(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--doc-blocks",
+            "docs",
+            "README.md",
+            "-n",
+            str(DOC_JOBS),
+            "-q",
+            "-p",
+            "no:warnings",
+            "-p",
+            "no:cacheprovider",
+        ]
+    )
     cpu = children_cpu() - cpu
     summary = (result.stdout.strip().splitlines() or ["no output"])[-1]
     if result.returncode != 0:
@@ -124,8 +140,11 @@ def no_api_config(directory: Path) -> Path:
                 kept.append(item)
         return kept
 
-    plugins = [p for p in base.get("plugins", [])
-               if (p if isinstance(p, str) else next(iter(p))) not in ("mkdocstrings", "autorefs")]
+    plugins = [
+        p
+        for p in base.get("plugins", [])
+        if (p if isinstance(p, str) else next(iter(p))) not in ("mkdocstrings", "autorefs")
+    ]
     config = {
         "INHERIT": str(ROOT / "mkdocs.yml"),
         # Paths in a config are relative to its own file; this one lives elsewhere.
@@ -173,8 +192,9 @@ def verdict(ok: bool) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-doc-suite", action="store_true", help="skip the doc-test suite")
-    parser.add_argument("--markdown", action="store_true",
-                        help="also print the figures as Markdown for the benchmarks page")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the figures as Markdown for the benchmarks page"
+    )
     args = parser.parse_args()
     harness.require_chromium()
 
@@ -186,12 +206,20 @@ def main() -> int:
     if not args.no_doc_suite:
         suite, suite_cpu, summary = doc_suite()
         ratio = suite / imported
-        print(f"doc-test suite: {suite:.1f} s (CPU {suite_cpu:.1f} s; {summary}); ratio {ratio:.1f}x, "
-              f"CPU ratio {suite_cpu / imported_cpu:.1f}x "
-              f"(target <= {TARGET_DOC_RATIO:g}x: {verdict(ratio <= TARGET_DOC_RATIO)})")
-        rows.append((f"Doc-test suite (`pytest --doc-blocks docs README.md -n {DOC_JOBS}`)", f"{suite:.1f} s",
-                     f"{ratio:.1f}x bare `import tensorflow` ({imported:.1f} s)",
-                     f"<= {TARGET_DOC_RATIO:g}x", verdict(ratio <= TARGET_DOC_RATIO)))
+        print(
+            f"doc-test suite: {suite:.1f} s (CPU {suite_cpu:.1f} s; {summary}); ratio {ratio:.1f}x, "
+            f"CPU ratio {suite_cpu / imported_cpu:.1f}x "
+            f"(target <= {TARGET_DOC_RATIO:g}x: {verdict(ratio <= TARGET_DOC_RATIO)})"
+        )
+        rows.append(
+            (
+                f"Doc-test suite (`pytest --doc-blocks docs README.md -n {DOC_JOBS}`)",
+                f"{suite:.1f} s",
+                f"{ratio:.1f}x bare `import tensorflow` ({imported:.1f} s)",
+                f"<= {TARGET_DOC_RATIO:g}x",
+                verdict(ratio <= TARGET_DOC_RATIO),
+            )
+        )
 
     with tempfile.TemporaryDirectory(prefix="kcg-bench-") as tmp:
         tmp = Path(tmp)
@@ -199,33 +227,52 @@ def main() -> int:
         full, full_cpu = build_time(full_site, None)
         bare, bare_cpu = build_time(tmp / "site-no-api", no_api_config(tmp))
         ratio = full / bare
-        print(f"mkdocs build --strict (best of 2): {full:.2f} s (CPU {full_cpu:.2f} s); without "
-              f"the API pages {bare:.2f} s (CPU {bare_cpu:.2f} s); ratio {ratio:.2f}x, "
-              f"CPU ratio {full_cpu / bare_cpu:.2f}x "
-              f"(target <= {TARGET_BUILD_RATIO:g}x: {verdict(ratio <= TARGET_BUILD_RATIO)})")
+        print(
+            f"mkdocs build --strict (best of 2): {full:.2f} s (CPU {full_cpu:.2f} s); without "
+            f"the API pages {bare:.2f} s (CPU {bare_cpu:.2f} s); ratio {ratio:.2f}x, "
+            f"CPU ratio {full_cpu / bare_cpu:.2f}x "
+            f"(target <= {TARGET_BUILD_RATIO:g}x: {verdict(ratio <= TARGET_BUILD_RATIO)})"
+        )
         print("the build imports no TensorFlow (src/docs_tooling/hooks/build.py fails the build if it does)")
-        rows.append(("`mkdocs build --strict`", f"{full:.2f} s",
-                     f"{ratio:.2f}x the build without API pages ({bare:.2f} s)",
-                     f"<= {TARGET_BUILD_RATIO:g}x", verdict(ratio <= TARGET_BUILD_RATIO)))
+        rows.append(
+            (
+                "`mkdocs build --strict`",
+                f"{full:.2f} s",
+                f"{ratio:.2f}x the build without API pages ({bare:.2f} s)",
+                f"<= {TARGET_BUILD_RATIO:g}x",
+                verdict(ratio <= TARGET_BUILD_RATIO),
+            )
+        )
 
         every_page = page_weights(full_site)
         budget = harness.FIRST_VISIT_BUDGET_BYTES
-        print("first visit of each page (bytes transferred, text gzip-compressed as GitHub Pages "
-              "serves it; raw before compression; search index included):")
+        print(
+            "first visit of each page (bytes transferred, text gzip-compressed as GitHub Pages "
+            "serves it; raw before compression; search index included):"
+        )
         print(f"  {'compressed':>10}  {'raw':>9}  page")
         for path, visit in sorted(every_page.items(), key=lambda kv: -kv[1].transferred_bytes):
             print(f"  {visit.transferred_bytes:>10,}  {visit.raw_bytes:>9,}  {path or '(home)'}")
         largest = max(every_page.values(), key=lambda v: v.transferred_bytes)
         ok = largest.transferred_bytes <= budget
-        print(f"heaviest: {largest.path or '(home)'} {largest.transferred_bytes:,} bytes compressed "
-              f"({largest.raw_bytes:,} raw) (budget <= {budget:,} compressed: {verdict(ok)})")
+        print(
+            f"heaviest: {largest.path or '(home)'} {largest.transferred_bytes:,} bytes compressed "
+            f"({largest.raw_bytes:,} raw) (budget <= {budget:,} compressed: {verdict(ok)})"
+        )
         print("  of which (compressed, raw):")
         for request in sorted(largest.requests, key=lambda r: -r.body_bytes):
-            print(f"  {request.body_bytes:>10,}  {request.raw_bytes:>9,}  "
-                  f"{request.url.split('/dev/', 1)[-1]}")
-        rows.append(("Heaviest first visit of any page (compressed)",
-                     f"{largest.transferred_bytes / 1000:.0f} KB ({largest.raw_bytes / 1000:.0f} KB raw)",
-                     f"`{largest.path or '(home)'}`", f"<= {budget // 1000} KB", verdict(ok)))
+            print(
+                f"  {request.body_bytes:>10,}  {request.raw_bytes:>9,}  {request.url.split('/dev/', 1)[-1]}"
+            )
+        rows.append(
+            (
+                "Heaviest first visit of any page (compressed)",
+                f"{largest.transferred_bytes / 1000:.0f} KB ({largest.raw_bytes / 1000:.0f} KB raw)",
+                f"`{largest.path or '(home)'}`",
+                f"<= {budget // 1000} KB",
+                verdict(ok),
+            )
+        )
 
     if args.markdown:
         print("\n| Figure | Measured | Compared with | Target | Result |")

@@ -84,8 +84,12 @@ def git(*args: str) -> str:
 
 
 def branch_sha() -> str | None:
-    result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{BRANCH}"],
-                            check=False, stdout=subprocess.PIPE, text=True)
+    result = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{BRANCH}"],
+        check=False,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return result.stdout.strip() or None
 
 
@@ -110,9 +114,13 @@ def check_checkout() -> None:
 
 def read_published(path: str) -> str | None:
     """A file of the local gh-pages branch, None if it (or the branch) is absent."""
-    result = subprocess.run(["git", "show", f"refs/heads/{BRANCH}:{path}"],
-                            check=False, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    result = subprocess.run(
+        ["git", "show", f"refs/heads/{BRANCH}:{path}"],
+        check=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     return result.stdout if result.returncode == 0 else None
 
 
@@ -142,8 +150,9 @@ def set_default(version: str, env: dict) -> None:
     root = read_published("index.html") or ""
     if f'href="{version}/"' in root:
         return
-    result = subprocess.run([*MIKE, "set-default", version], check=False, env=env,
-                            stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(
+        [*MIKE, "set-default", version], check=False, env=env, stderr=subprocess.PIPE, text=True
+    )
     if result.returncode != 0:
         sys.stderr.write(result.stderr)
         raise PublishError(f"mike could not make {version} the default (see above).")
@@ -159,16 +168,14 @@ def publish(version: str, push: bool) -> None:
     catch_up_with_remote()
     versions = published_versions()
     key = release_key(version)
-    newer = [v["version"] for v in versions
-             if key and (other := release_key(v["version"])) and other > key]
+    newer = [v["version"] for v in versions if key and (other := release_key(v["version"])) and other > key]
     aliases = [LATEST] if key and not newer else []
     before = branch_sha()
 
     deploy = [*MIKE, "deploy", "--update-aliases", version, *aliases]
     if subprocess.run(deploy, check=False, env=env).returncode != 0:
         raise PublishError(
-            f"mike could not deploy {version} (see above); {BRANCH} is unchanged "
-            f"({before or 'not created'})."
+            f"mike could not deploy {version} (see above); {BRANCH} is unchanged ({before or 'not created'})."
         )
 
     has_latest = aliases or any(LATEST in v["aliases"] for v in versions)

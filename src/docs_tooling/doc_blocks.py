@@ -62,14 +62,32 @@ START_SEED = 1234
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("doc-blocks")
     group.addoption("--doc-blocks", action="store_true", help="run code blocks in Markdown files")
-    group.addoption("--doc-blocks-shuffle", type=int, default=None, metavar="SEED",
-                    help="run the doc blocks in a random order drawn from SEED")
-    group.addoption("--doc-blocks-repeat", type=int, default=1, metavar="N",
-                    help="run the whole set of doc blocks N times")
-    group.addoption("--doc-blocks-standalone", action="store_true",
-                    help="run each Python block as `python block.py` in a fresh interpreter")
-    group.addoption("--doc-blocks-jobs", type=int, default=2, metavar="N",
-                    help="with --doc-blocks-standalone, how many interpreters run at once")
+    group.addoption(
+        "--doc-blocks-shuffle",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="run the doc blocks in a random order drawn from SEED",
+    )
+    group.addoption(
+        "--doc-blocks-repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the whole set of doc blocks N times",
+    )
+    group.addoption(
+        "--doc-blocks-standalone",
+        action="store_true",
+        help="run each Python block as `python block.py` in a fresh interpreter",
+    )
+    group.addoption(
+        "--doc-blocks-jobs",
+        type=int,
+        default=2,
+        metavar="N",
+        help="with --doc-blocks-standalone, how many interpreters run at once",
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -104,8 +122,10 @@ def _read_blocks(path: Path, mtime_ns: int, size: int) -> tuple[tuple[CodeBlock,
     try:
         blocks = extract_from_file(path)
     except RuntimeError as error:  # how pytest-codeblocks reports a page it cannot read
-        return (), (f"{display_path(path)}: pytest-codeblocks cannot read the page: {error} "
-                    "Look for a fence that opens inside another block.")
+        return (), (
+            f"{display_path(path)}: pytest-codeblocks cannot read the page: {error} "
+            "Look for a fence that opens inside another block."
+        )
     problems = markdown_fences.reconcile(blocks, markdown_fences.scan(path), display_path(path))
     return tuple(blocks), "\n".join(problems)
 
@@ -144,7 +164,8 @@ def audit(paths: list[Path], allowed_continuations=frozenset(), check_continuati
             result.found += 1
             at = f"{where}:{fence.line}: {fence.prefix.strip()}{fence.marker}{fence.info}"
             if fence.has_directive("expected-output") or fence.has_directive(
-                    "expected-output-ignore-whitespace"):
+                "expected-output-ignore-whitespace"
+            ):
                 result.problems.append(f"{at} holds shown output; show output in a ```text fence")
                 continue
             if fence.has_directive("cont") and fence.visible_to_codeblocks:
@@ -154,7 +175,8 @@ def audit(paths: list[Path], allowed_continuations=frozenset(), check_continuati
                     result.problems.append(
                         f"{at} continues the block before it, so a reader cannot paste it alone; "
                         "make it stand alone, or add the place to ALLOWED_CONTINUATIONS in "
-                        "tests/content/test_fences.py with the reason")
+                        "tests/content/test_fences.py with the reason"
+                    )
                 continue
             block = blocks.get(fence.line) if fence.visible_to_codeblocks else None
             reason = _skip_reason(block) if block is not None else ""
@@ -165,7 +187,8 @@ def audit(paths: list[Path], allowed_continuations=frozenset(), check_continuati
             else:
                 result.problems.append(
                     f"{at} is not run by the doc-block tests. Write it as a plain ```python "
-                    "(or ```bash) fence, or put <!--pytest.mark.skip(reason=\"why\")--> above it")
+                    '(or ```bash) fence, or put <!--pytest.mark.skip(reason="why")--> above it'
+                )
     return result
 
 
@@ -201,7 +224,7 @@ def _evaluate_mark(text: str, path: Path, block: CodeBlock):
         )
     mark = eval(text, {"sys": sys, "pytest": pytest})  # the same syntax pytest-codeblocks accepts
     if mark.name in ("skip", "skipif") and not skip_reason(mark):
-        raise pytest.UsageError(f"{where}: a skipped doc block needs reason=\"...\" saying why.")
+        raise pytest.UsageError(f'{where}: a skipped doc block needs reason="..." saying why.')
     return mark
 
 
@@ -229,11 +252,14 @@ def pytest_report_header(config: pytest.Config):
     lines = []
     seed = config.getoption("doc_blocks_shuffle")
     if seed is not None:
-        lines.append(f"doc blocks shuffled with seed {seed} (rerun the same order with "
-                     f"--doc-blocks-shuffle={seed})")
+        lines.append(
+            f"doc blocks shuffled with seed {seed} (rerun the same order with --doc-blocks-shuffle={seed})"
+        )
     if config.getoption("doc_blocks_standalone"):
-        lines.append(f"doc blocks run standalone: `python block.py` in a fresh interpreter, "
-                     f"{config.getoption('doc_blocks_jobs')} at a time")
+        lines.append(
+            f"doc blocks run standalone: `python block.py` in a fresh interpreter, "
+            f"{config.getoption('doc_blocks_jobs')} at a time"
+        )
     return lines
 
 
@@ -252,9 +278,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, config.getoption("doc_blocks_jobs")))
     config.stash[_STANDALONE_POOL] = pool
     for item in session.items:
-        if (isinstance(item, DocBlock) and item.block.syntax == "python"
-                and item.block.importorskip is None
-                and not any(item.iter_markers("skip")) and not any(item.iter_markers("skipif"))):
+        if (
+            isinstance(item, DocBlock)
+            and item.block.syntax == "python"
+            and item.block.importorskip is None
+            and not any(item.iter_markers("skip"))
+            and not any(item.iter_markers("skipif"))
+        ):
             item.future = pool.submit(run_standalone, item.block, item.location_text)
 
 
@@ -282,8 +312,11 @@ class DocBlock(pytest.Item):
         if self.block.importorskip is not None:
             pytest.importorskip(self.block.importorskip)
         if self.block.syntax == "python" and self.config.getoption("doc_blocks_standalone"):
-            output = (self.future.result() if self.future is not None
-                      else run_standalone(self.block, self.location_text))
+            output = (
+                self.future.result()
+                if self.future is not None
+                else run_standalone(self.block, self.location_text)
+            )
         else:
             with tempfile.TemporaryDirectory(prefix="doc-block-") as workdir:
                 if self.block.syntax == "python":
@@ -310,15 +343,21 @@ def check_output(block: CodeBlock, output: str, where: str) -> None:
             raise BlockFailed(
                 f"{where}: the block printed output but the page shows none. Add it after the "
                 "block, after <!--pytest-codeblocks:expected-output-->, in a ```text fence:\n"
-                f"{output}")
+                f"{output}"
+            )
         return
     got = output
     if block.expected_output_ignore_whitespace:
         expected, got = "".join(expected.split()), "".join(got.split())
     if expected != got:
-        diff = "".join(difflib.unified_diff(
-            block.expected_output.splitlines(keepends=True), output.splitlines(keepends=True),
-            "shown in the page", "printed by the block"))
+        diff = "".join(
+            difflib.unified_diff(
+                block.expected_output.splitlines(keepends=True),
+                output.splitlines(keepends=True),
+                "shown in the page",
+                "printed by the block",
+            )
+        )
         raise BlockFailed(f"{where}: the block's output differs from the output shown after it:\n{diff}")
 
 
@@ -336,8 +375,7 @@ def captured_stdout():
     saved_fd = os.dup(1)
     with tempfile.TemporaryFile() as sink:
         os.dup2(sink.fileno(), 1)
-        stream = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
-                                  write_through=True)
+        stream = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True)
         try:
             with contextlib.redirect_stdout(stream):
                 yield result
@@ -445,13 +483,11 @@ def _custom_object_registries() -> list[dict]:
     if "keras" in sys.modules:
         from keras.src.saving import object_registration
 
-        registries += [object_registration.GLOBAL_CUSTOM_OBJECTS,
-                       object_registration.GLOBAL_CUSTOM_NAMES]
+        registries += [object_registration.GLOBAL_CUSTOM_OBJECTS, object_registration.GLOBAL_CUSTOM_NAMES]
     if "tf_keras" in sys.modules:
         from tf_keras.src.saving import object_registration as legacy_registration
 
-        registries += [legacy_registration._GLOBAL_CUSTOM_OBJECTS,
-                       legacy_registration._GLOBAL_CUSTOM_NAMES]
+        registries += [legacy_registration._GLOBAL_CUSTOM_OBJECTS, legacy_registration._GLOBAL_CUSTOM_NAMES]
     return registries
 
 
@@ -480,11 +516,13 @@ def run_shell_block(block: CodeBlock, workdir: str, where: str) -> str:
     env = dict(os.environ)
     # As a reader with the project's virtual environment activated.
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    result = subprocess.run(block.code, shell=True, capture_output=True, text=True,
-                            executable=executable, cwd=workdir, env=env)
+    result = subprocess.run(
+        block.code, shell=True, capture_output=True, text=True, executable=executable, cwd=workdir, env=env
+    )
     if result.returncode != 0:
-        raise BlockFailed(f"{where}: the shell block exited {result.returncode}:\n"
-                          f"{result.stdout}{result.stderr}")
+        raise BlockFailed(
+            f"{where}: the shell block exited {result.returncode}:\n{result.stdout}{result.stderr}"
+        )
     return result.stdout
 
 
@@ -493,8 +531,11 @@ STANDALONE_TIMEOUT = 600
 
 def standalone_environment() -> dict[str, str]:
     """The environment of a reader's shell: no test-runner variables, no fixed hash seed."""
-    env = {k: v for k, v in os.environ.items()
-           if k != "PYTHONHASHSEED" and not k.startswith(("PYTEST_", "PYTHONPATH"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "PYTHONHASHSEED" and not k.startswith(("PYTEST_", "PYTHONPATH"))
+    }
     # A terminal shows Python's prints and C++ writes in the order they happen.
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -506,14 +547,20 @@ def run_standalone(block: CodeBlock, where: str) -> str:
     The file holds the block's code after blank lines, so its line numbers
     are the page's, and the report names the page instead of the file.
     """
-    with tempfile.TemporaryDirectory(prefix="doc-block-file-") as script_dir, \
-            tempfile.TemporaryDirectory(prefix="doc-block-run-") as workdir:
+    with (
+        tempfile.TemporaryDirectory(prefix="doc-block-file-") as script_dir,
+        tempfile.TemporaryDirectory(prefix="doc-block-run-") as workdir,
+    ):
         script = Path(script_dir) / "block.py"
         script.write_text("\n" * block.lineno + block.code, encoding="utf-8")
         try:
-            result = subprocess.run([sys.executable, str(script)], cwd=workdir,
-                                    env=standalone_environment(), capture_output=True,
-                                    timeout=STANDALONE_TIMEOUT)
+            result = subprocess.run(
+                [sys.executable, str(script)],
+                cwd=workdir,
+                env=standalone_environment(),
+                capture_output=True,
+                timeout=STANDALONE_TIMEOUT,
+            )
         except subprocess.TimeoutExpired:
             raise BlockFailed(f"{where}: standalone run took over {STANDALONE_TIMEOUT} s") from None
     stdout = result.stdout.decode("utf-8", errors="replace")
@@ -522,7 +569,8 @@ def run_standalone(block: CodeBlock, where: str) -> str:
         stderr = result.stderr.decode("utf-8", errors="replace").replace(str(script), page)
         raise BlockFailed(
             f"{where}: run alone as `python block.py` in a fresh interpreter, the block "
-            f"exited {result.returncode}:\n{stderr}\nIt printed before failing:\n{stdout}")
+            f"exited {result.returncode}:\n{stderr}\nIt printed before failing:\n{stdout}"
+        )
     return stdout
 
 

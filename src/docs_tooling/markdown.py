@@ -39,12 +39,31 @@ _CONTAINER = re.compile(r"(?:!!!|\?\?\?\+?|===[+!]?)(?:[ \t]|$)")
 # Block tokens that put something other than a fence on a line: a directive
 # comment above one of them is not directly above a fence. Lists and
 # blockquotes are not among them: a fence can open on their first line.
-_CONTENT_TOKENS = {"paragraph_open", "heading_open", "hr", "code_block", "table_open",
-                   "html_block", "container_open"}
+_CONTENT_TOKENS = {
+    "paragraph_open",
+    "heading_open",
+    "hr",
+    "code_block",
+    "table_open",
+    "html_block",
+    "container_open",
+}
 
 PYTHON_LANGUAGES = re.compile(r"^(?:i?python\d*|py\d*|pycon|python-?repl)$")
-SHELL_LANGUAGES = {"sh", "bash", "shell", "console", "zsh", "ksh", "fish", "terminal",
-                   "shell-session", "shellsession", "sh-session", "bash-session"}
+SHELL_LANGUAGES = {
+    "sh",
+    "bash",
+    "shell",
+    "console",
+    "zsh",
+    "ksh",
+    "fish",
+    "terminal",
+    "shell-session",
+    "shellsession",
+    "sh-session",
+    "bash-session",
+}
 
 
 def language(info: str) -> str:
@@ -104,7 +123,7 @@ def _container(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     indented four spaces deeper (blank lines included), read as Markdown."""
     if state.sCount[start] - state.blkIndent >= 4:
         return False
-    first = state.src[state.bMarks[start] + state.tShift[start]:state.eMarks[start]]
+    first = state.src[state.bMarks[start] + state.tShift[start] : state.eMarks[start]]
     if not _CONTAINER.match(first):
         return False
     if silent:
@@ -169,12 +188,19 @@ def _fence(token: Token, lines: list[str], directives: list[tuple[int, str]]) ->
     first, stop = token.map
     opening = lines[first]
     # markdown-it gives the fence characters in `markup`, e.g. "````".
-    prefix = opening[:opening.index(token.markup)]
+    prefix = opening[: opening.index(token.markup)]
     closing = re.compile(rf"^[ \t>]*{re.escape(token.markup[0])}{{{len(token.markup)},}}[ \t]*$")
     closed = stop - 1 > first and bool(closing.match(lines[stop - 1]))
-    return Fence(line=first + 1, last_line=stop, closed=closed, info=token.info.strip(),
-                 prefix=prefix, marker=token.markup, content=token.content,
-                 directives=list(directives))
+    return Fence(
+        line=first + 1,
+        last_line=stop,
+        closed=closed,
+        info=token.info.strip(),
+        prefix=prefix,
+        marker=token.markup,
+        content=token.content,
+        directives=list(directives),
+    )
 
 
 def scan(path: Path) -> Page:
@@ -190,8 +216,11 @@ def _scan(path: Path, mtime_ns: int, size: int) -> Page:
 
 
 _OUTPUT_KEYWORDS = ("expected-output", "expected-output-ignore-whitespace")
-_DEPRECATED = ("pytest-codeblocks:skip", "pytest-codeblocks:expect-exception",
-               "pytest-codeblocks:expect-error")
+_DEPRECATED = (
+    "pytest-codeblocks:skip",
+    "pytest-codeblocks:expect-exception",
+    "pytest-codeblocks:expect-error",
+)
 
 
 def _without_blank_lines(text: str | None) -> str | None:
@@ -210,31 +239,41 @@ def reconcile(blocks: list, page: Page, where: str) -> list[str]:
     """
     problems = []
     if page.skipfile:
-        problems.append(f"{where}:1: skipfile hides every block of the page; mark single "
-                        "blocks as not run instead, each with its reason")
+        problems.append(
+            f"{where}:1: skipfile hides every block of the page; mark single "
+            "blocks as not run instead, each with its reason"
+        )
     for line, text in page.stray_directives:
-        problems.append(f"{where}:{line}: <!--{text}--> is not directly above a code block, "
-                        "yet pytest-codeblocks would apply it to the next ``` block")
+        problems.append(
+            f"{where}:{line}: <!--{text}--> is not directly above a code block, "
+            "yet pytest-codeblocks would apply it to the next ``` block"
+        )
     expected: list[dict[str, Any]] = []  # what pytest-codeblocks should return, rebuilt from the real fences
     for fence in page.fences:
         for line, text in fence.directives:
             if text.startswith(_DEPRECATED):
-                problems.append(f"{where}:{line}: <!--{text}--> is deprecated and hides the "
-                                "block's result; see docs/maintainers/writing-pages.md")
+                problems.append(
+                    f"{where}:{line}: <!--{text}--> is deprecated and hides the "
+                    "block's result; see docs/maintainers/writing-pages.md"
+                )
         if not fence.visible_to_codeblocks:
             if fence.directives:
                 problems.append(
                     f"{where}:{fence.directives[0][0]}: pytest-codeblocks cannot see the fence "
                     f"{fence.prefix.strip()}{fence.marker}{fence.info} at line {fence.line}, so the "
-                    "comment above it would apply to the next ``` block")
+                    "comment above it would apply to the next ``` block"
+                )
             continue
-        keywords = [text.partition(":")[2] for _, text in fence.directives
-                    if text.startswith("pytest-codeblocks:")]
+        keywords = [
+            text.partition(":")[2] for _, text in fence.directives if text.startswith("pytest-codeblocks:")
+        ]
         joins = "cont" in keywords or any(k in _OUTPUT_KEYWORDS for k in keywords)
         if joins and any(text.startswith("pytest.mark.") for _, text in fence.directives):
-            problems.append(f"{where}:{fence.line}: a pytest.mark comment above a continued or "
-                            "shown-output fence would apply to the next block; put it above "
-                            "the block it is meant for")
+            problems.append(
+                f"{where}:{fence.line}: a pytest.mark comment above a continued or "
+                "shown-output fence would apply to the next block; put it above "
+                "the block it is meant for"
+            )
         if joins and expected:
             if "cont" in keywords:
                 expected[-1]["code"] += fence.content
@@ -242,11 +281,26 @@ def reconcile(blocks: list, page: Page, where: str) -> list[str]:
                 expected[-1]["expected_output"] = fence.content
         else:
             marks = [text for _, text in fence.directives if text.startswith("pytest.mark.")]
-            expected.append({"lineno": fence.line, "syntax": fence.info, "code": fence.content,
-                             "expected_output": None, "marks": marks,
-                             "indented": bool(fence.prefix)})
-    seen = [{"lineno": b.lineno, "syntax": b.syntax.strip(), "code": b.code,
-             "expected_output": b.expected_output, "marks": b.marks} for b in blocks]
+            expected.append(
+                {
+                    "lineno": fence.line,
+                    "syntax": fence.info,
+                    "code": fence.content,
+                    "expected_output": None,
+                    "marks": marks,
+                    "indented": bool(fence.prefix),
+                }
+            )
+    seen = [
+        {
+            "lineno": b.lineno,
+            "syntax": b.syntax.strip(),
+            "code": b.code,
+            "expected_output": b.expected_output,
+            "marks": b.marks,
+        }
+        for b in blocks
+    ]
     for want, got in zip(expected, seen, strict=False):  # unequal lengths are reported below
         same = all(want[k] == got[k] for k in ("lineno", "syntax", "marks"))
         if same:
@@ -256,12 +310,15 @@ def reconcile(blocks: list, page: Page, where: str) -> list[str]:
             problems.append(
                 f"{where}:{want['lineno']}: pytest-codeblocks reads this block differently from "
                 f"Markdown (it sees a block at line {got['lineno']} with info "
-                f"{got['syntax']!r}); look for a fence inside a fence, or ~~~ fences around ```")
+                f"{got['syntax']!r}); look for a fence inside a fence, or ~~~ fences around ```"
+            )
             break
     else:
         if len(expected) != len(seen):
-            problems.append(f"{where}: pytest-codeblocks finds {len(seen)} blocks where Markdown "
-                            f"has {len(expected)}; look for ``` lines inside ~~~ fences")
+            problems.append(
+                f"{where}: pytest-codeblocks finds {len(seen)} blocks where Markdown "
+                f"has {len(expected)}; look for ``` lines inside ~~~ fences"
+            )
     if not problems:
         for want, block in zip(expected, blocks, strict=True):
             block.code, block.expected_output = want["code"], want["expected_output"]

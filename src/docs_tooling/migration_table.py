@@ -98,7 +98,7 @@ def parse_page(text: str) -> list[Row]:
         line = lines[i]
         if i in opening:
             fence = fences[opening[i]]
-            block = _block(fence, fences[opening[i] + 1:])
+            block = _block(fence, fences[opening[i] + 1 :])
             if row is not None and block is not None:
                 row.blocks.append(block)
             i = fence.last_line
@@ -111,8 +111,10 @@ def parse_page(text: str) -> list[Row]:
             if kind is not None:
                 match = ROW_HEADING.match(line)
                 if match is None:
-                    raise PageError(f"{PAGE_NAME}:{i + 1}: a row heading needs an anchor: "
-                                    f"'### Behaviour {{#anchor}}', got {line!r}")
+                    raise PageError(
+                        f"{PAGE_NAME}:{i + 1}: a row heading needs an anchor: "
+                        f"'### Behaviour {{#anchor}}', got {line!r}"
+                    )
                 row = Row(kind, match["title"], match["anchor"], [], None)
                 rows.append(row)
         elif row is not None and line.startswith(CHANGE_PREFIX):
@@ -120,7 +122,7 @@ def parse_page(text: str) -> list[Row]:
             while i < len(lines) and lines[i].strip():
                 paragraph.append(lines[i].strip())
                 i += 1
-            row.change = " ".join(paragraph)[len(CHANGE_PREFIX):].strip()
+            row.change = " ".join(paragraph)[len(CHANGE_PREFIX) :].strip()
             continue
         i += 1
     for row in rows:
@@ -137,8 +139,11 @@ def _block(fence: markdown.Fence, later: list[markdown.Fence]) -> Block | None:
         output = later[0]
         # The output fence opens two lines below this one's closing fence,
         # under the expected-output comment.
-        if (output.line == fence.last_line + 2 and output.info == "text"
-                and output.has_directive("expected-output")):
+        if (
+            output.line == fence.last_line + 2
+            and output.info == "text"
+            and output.has_directive("expected-output")
+        ):
             shown = output.content
             shown_lines = (output.line, output.line + output.content.count("\n"))
     return Block(fence.line, fence.content, shown, shown_lines)
@@ -147,8 +152,9 @@ def _block(fence: markdown.Fence, later: list[markdown.Fence]) -> Block | None:
 def _check_row(row: Row) -> None:
     where = f"{PAGE_NAME}, row '{row.title}'"
     if len(row.blocks) < 2:
-        raise PageError(f"{where}: needs a Keras 2 block and a Keras 3 block, "
-                        f"found {len(row.blocks)} Python block(s)")
+        raise PageError(
+            f"{where}: needs a Keras 2 block and a Keras 3 block, found {len(row.blocks)} Python block(s)"
+        )
     if not KERAS2_IMPORT.search(row.keras2.code) or KERAS3_IMPORT.search(row.keras2.code):
         raise PageError(f"{where}: the first block must import tf_keras and not keras")
     if not KERAS3_IMPORT.search(row.keras3.code) or KERAS2_IMPORT.search(row.keras3.code):
@@ -164,6 +170,7 @@ def _check_row(row: Row) -> None:
 
 def _cell(output: str) -> str:
     """An output as a table cell: one <code> line per printed line, nothing Markdown can touch."""
+
     def escape(line: str) -> str:
         text = html.escape(line, quote=False)
         for char in "|`*_[]\\":
@@ -176,6 +183,7 @@ def _cell(output: str) -> str:
 def render(rows: list[Row], outputs: dict[int, str] | None = None) -> str:
     """The table file. `outputs` maps a block's fence line to what it printed
     (default: the output shown in the page)."""
+
     def out(block: Block) -> str:
         # parse_page refuses a row whose blocks show no output.
         return outputs[block.fence_line] if outputs is not None else block.shown or ""
@@ -190,8 +198,10 @@ def render(rows: list[Row], outputs: dict[int, str] | None = None) -> str:
     ]
     for row in rows:
         if row.kind == "difference":
-            parts.append(f"| [{row.title}](#{row.anchor}) | {_cell(out(row.keras2))} "
-                         f"| {_cell(out(row.keras3))} | {row.change} |")
+            parts.append(
+                f"| [{row.title}](#{row.anchor}) | {_cell(out(row.keras2))} "
+                f"| {_cell(out(row.keras3))} | {row.change} |"
+            )
     parts += [
         "<!-- --8<-- [end:differences] -->",
         "",
@@ -217,8 +227,9 @@ def classification_errors(rows: list[Row], outputs: dict[int, str] | None = None
         if row.kind == "difference" and first == second:
             errors.append(f"'{row.title}' is listed as a difference, but both blocks print the same")
         if row.kind == "same" and first != second:
-            errors.append(f"'{row.title}' is listed as the same in both, but the blocks print "
-                          f"different output")
+            errors.append(
+                f"'{row.title}' is listed as the same in both, but the blocks print different output"
+            )
     return errors
 
 
@@ -232,8 +243,7 @@ def run_pairs(rows: list[Row]) -> dict[int, str]:
         for block in (row.keras2, row.keras3):
             print(f"  running line {block.fence_line}: {row.title}", file=sys.stderr)
             with tempfile.TemporaryDirectory(prefix="migration-") as workdir:
-                outputs[block.fence_line] = run_python_block(
-                    by_line[block.fence_line], PAGE_NAME, workdir)
+                outputs[block.fence_line] = run_python_block(by_line[block.fence_line], PAGE_NAME, workdir)
     return outputs
 
 
@@ -249,14 +259,21 @@ def update_page(text: str, rows: list[Row], outputs: dict[int, str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--update-page", action="store_true",
-                        help="also rewrite the page's shown outputs that no longer match")
+    parser.add_argument(
+        "--update-page",
+        action="store_true",
+        help="also rewrite the page's shown outputs that no longer match",
+    )
     args = parser.parse_args(argv)
     text = PAGE.read_text(encoding="utf-8")
     rows = parse_page(text)
     outputs = run_pairs(rows)
-    stale = [(row, block) for row in rows for block in (row.keras2, row.keras3)
-             if outputs[block.fence_line] != block.shown]
+    stale = [
+        (row, block)
+        for row in rows
+        for block in (row.keras2, row.keras3)
+        if outputs[block.fence_line] != block.shown
+    ]
     RESULTS.write_text(render(rows, outputs), encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(ROOT)}: {len(rows)} rows", file=sys.stderr)
     errors = classification_errors(rows, outputs)
@@ -264,12 +281,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {message}; move the row or fix the blocks", file=sys.stderr)
     if stale and args.update_page:
         PAGE.write_text(update_page(text, rows, outputs), encoding="utf-8")
-        print(f"updated {len(stale)} shown output(s) in {PAGE_NAME}; review with git diff",
-              file=sys.stderr)
+        print(f"updated {len(stale)} shown output(s) in {PAGE_NAME}; review with git diff", file=sys.stderr)
     elif stale:
         for row, block in stale:
-            print(f"error: {PAGE_NAME}:{block.fence_line} ('{row.title}') now prints:\n"
-                  f"{outputs[block.fence_line]}", file=sys.stderr)
+            print(
+                f"error: {PAGE_NAME}:{block.fence_line} ('{row.title}') now prints:\n"
+                f"{outputs[block.fence_line]}",
+                file=sys.stderr,
+            )
         print("rerun with --update-page to copy these outputs into the page", file=sys.stderr)
         return 1
     return 1 if errors else 0

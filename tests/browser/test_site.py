@@ -20,8 +20,9 @@ def nav_pages(nav) -> list[str]:
             found += nav_pages(value)
         elif isinstance(value, str) and value.endswith(".md"):
             stem = value[: -len(".md")]
-            found.append("" if stem == "index" else
-                          stem[: -len("index")] if stem.endswith("/index") else f"{stem}/")
+            found.append(
+                "" if stem == "index" else stem[: -len("index")] if stem.endswith("/index") else f"{stem}/"
+            )
     return found
 
 
@@ -41,9 +42,14 @@ def test_no_page_makes_a_request_outside_the_origin(visits):
 
 
 def test_every_request_succeeds(visits):
-    problems = failures(visits, lambda v: [
-        f"{r.url} -> {r.failure or r.status}" for r in v.requests + v.late_requests
-        if r.url not in v.foreign and (r.failure or (r.status or 0) >= 400)])
+    problems = failures(
+        visits,
+        lambda v: [
+            f"{r.url} -> {r.failure or r.status}"
+            for r in v.requests + v.late_requests
+            if r.url not in v.foreign and (r.failure or (r.status or 0) >= 400)
+        ],
+    )
     assert not problems, problems
 
 
@@ -53,12 +59,15 @@ def test_every_first_visit_fits_the_page_weight_budget(visits):
     # bytes are counted as transferred: text gzip-compressed, as GitHub Pages
     # serves it (the test server does the same).
     assert visits, "no page was visited"
-    over = {path or "(home)": f"{visit.transferred_bytes:,} compressed ({visit.raw_bytes:,} raw)"
-            for path, visit in visits.items()
-            if visit.transferred_bytes > harness.FIRST_VISIT_BUDGET_BYTES}
+    over = {
+        path or "(home)": f"{visit.transferred_bytes:,} compressed ({visit.raw_bytes:,} raw)"
+        for path, visit in visits.items()
+        if visit.transferred_bytes > harness.FIRST_VISIT_BUDGET_BYTES
+    }
     assert not over, (
         f"first visits over {harness.FIRST_VISIT_BUDGET_BYTES:,} bytes compressed (page, assets "
-        f"and search index; see docs/maintainers/benchmarks.md for what weighs what): {over}")
+        f"and search index; see docs/maintainers/benchmarks.md for what weighs what): {over}"
+    )
 
 
 def test_text_is_served_compressed(visits):
@@ -66,7 +75,8 @@ def test_text_is_served_compressed(visits):
     visit = next(iter(visits.values()))
     text = [r for r in visit.requests if r.url.endswith((".html", "/", ".css", ".js", ".json"))]
     assert text and all(r.body_bytes < r.raw_bytes for r in text if r.raw_bytes > 1000), [
-        (r.url, r.body_bytes, r.raw_bytes) for r in text]
+        (r.url, r.body_bytes, r.raw_bytes) for r in text
+    ]
 
 
 def test_no_page_logs_a_console_error(visits):
@@ -75,20 +85,35 @@ def test_no_page_logs_a_console_error(visits):
 
 
 def test_every_code_block_has_a_working_copy_button(visits):
-    problems = failures(visits, lambda v: [
-        f"code block {b['id']}: " + ("no copy button" if not b["hasButton"]
-                                     else f"copied {b.get('got')!r} instead of the code")
-        for b in v.code_blocks if not (b["hasButton"] and b["copied"])])
+    problems = failures(
+        visits,
+        lambda v: [
+            f"code block {b['id']}: "
+            + ("no copy button" if not b["hasButton"] else f"copied {b.get('got')!r} instead of the code")
+            for b in v.code_blocks
+            if not (b["hasButton"] and b["copied"])
+        ],
+    )
     assert not problems, problems
-    mouse = failures(visits, lambda v: [f"mouse click on {v.mouse_copy['target']} copied nothing"]
-                     if v.mouse_copy and not v.mouse_copy["copied"] else [])
+    mouse = failures(
+        visits,
+        lambda v: (
+            [f"mouse click on {v.mouse_copy['target']} copied nothing"]
+            if v.mouse_copy and not v.mouse_copy["copied"]
+            else []
+        ),
+    )
     assert not mouse, mouse
     assert sum(len(v.code_blocks) for v in visits.values()) > 0, "no code block found anywhere"
 
 
 def test_every_image_loads(visits):
-    problems = failures(visits, lambda v: [
-        f"image {i['src']} did not load (naturalWidth 0)" for i in v.images if i["naturalWidth"] <= 0])
+    problems = failures(
+        visits,
+        lambda v: [
+            f"image {i['src']} did not load (naturalWidth 0)" for i in v.images if i["naturalWidth"] <= 0
+        ],
+    )
     assert not problems, problems
 
 
@@ -99,6 +124,7 @@ def test_no_page_loads_a_diagram_library(visits):
         if visit.diagram_elements:
             found.append(f"{visit.diagram_elements} element(s) for a diagram renderer")
         return found
+
     problems = failures(visits, check)
     assert not problems, "diagrams must be static images; found:\n" + problems
 
@@ -112,8 +138,7 @@ def test_home_page_renders(page, server, mkdocs_config):
     assert page.locator("nav.md-nav--primary").first.is_visible()
     assert page.locator("article p").count() >= 3
     # The theme's stylesheet applied: the header is painted, not transparent.
-    header_background = page.eval_on_selector(
-        ".md-header", "el => getComputedStyle(el).backgroundColor")
+    header_background = page.eval_on_selector(".md-header", "el => getComputedStyle(el).backgroundColor")
     assert header_background not in ("rgba(0, 0, 0, 0)", "transparent")
 
 
@@ -160,15 +185,21 @@ def package_models() -> dict[str, list[str]]:
     would import TensorFlow)."""
     package = harness.ROOT / "src" / "keras_call_guide"
     init = ast.parse((package / "__init__.py").read_text())
-    exported = next(ast.literal_eval(node.value) for node in init.body
-                    if isinstance(node, ast.Assign) and any(
-                        getattr(t, "id", None) == "__all__" for t in node.targets))
+    exported = next(
+        ast.literal_eval(node.value)
+        for node in init.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+    )
     models = {}
     for node in ast.parse((package / "models.py").read_text()).body:
-        if (isinstance(node, ast.ClassDef) and node.name in exported
-                and any(ast.unparse(base) in ("keras.Model", "Model") for base in node.bases)):
-            models[node.name] = [f.name for f in node.body
-                                 if isinstance(f, ast.FunctionDef) and not f.name.startswith("_")]
+        if (
+            isinstance(node, ast.ClassDef)
+            and node.name in exported
+            and any(ast.unparse(base) in ("keras.Model", "Model") for base in node.bases)
+        ):
+            models[node.name] = [
+                f.name for f in node.body if isinstance(f, ast.FunctionDef) and not f.name.startswith("_")
+            ]
     return models
 
 
@@ -203,5 +234,7 @@ def test_nothing_external_is_embedded(site_dir, mkdocs_config):
     result = links.crawl(site_dir, mkdocs_config["site_url"])
     embedded = [f"{r.page}: <{r.tag}> {r.url}" for r in result.external if r.tag != "a"]
     assert not embedded, "external resources embedded in pages:\n" + "\n".join(embedded)
-    insecure = [f"{r.page}: {r.url}" for r in result.external if r.tag == "a" and not r.url.startswith("https://")]
+    insecure = [
+        f"{r.page}: {r.url}" for r in result.external if r.tag == "a" and not r.url.startswith("https://")
+    ]
     assert not insecure, "external links that are not https:\n" + "\n".join(insecure)

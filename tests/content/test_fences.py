@@ -32,8 +32,10 @@ ALLOWED_CONTINUATIONS: set[tuple[str, int]] = set()
 def test_every_python_and_shell_fence_is_run_or_says_why_not(capsys):
     result = audit(PAGES, ALLOWED_CONTINUATIONS)
     with capsys.disabled():
-        print(f"\nfence audit of {len(PAGES)} pages: {result.found} Python/shell fences found, "
-              f"{result.collected} collected, {result.not_run} not run (with a reason)")
+        print(
+            f"\nfence audit of {len(PAGES)} pages: {result.found} Python/shell fences found, "
+            f"{result.collected} collected, {result.not_run} not run (with a reason)"
+        )
     assert not result.problems, "\n".join(result.problems)
     assert result.found == result.collected + result.not_run
 
@@ -45,7 +47,8 @@ def test_every_listed_continuation_is_still_in_the_pages():
             if fence.has_directive("cont"):
                 present.add((display_path(path), fence.line))
     assert ALLOWED_CONTINUATIONS <= present, (
-        f"listed but gone, remove from ALLOWED_CONTINUATIONS: {ALLOWED_CONTINUATIONS - present}")
+        f"listed but gone, remove from ALLOWED_CONTINUATIONS: {ALLOWED_CONTINUATIONS - present}"
+    )
 
 
 def test_no_page_demonstrates_an_error_with_xfail_or_expect_exception():
@@ -55,8 +58,10 @@ def test_no_page_demonstrates_an_error_with_xfail_or_expect_exception():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if re.search(r"<!--.*(pytest\.mark\.xfail|expect-exception|expect-error)", line):
                 found.append(f"{display_path(path)}:{number}: {line.strip()}")
-    assert not found, ("catch the exception and print its type and message instead "
-                       "(docs/maintainers/writing-pages.md):\n" + "\n".join(found))
+    assert not found, (
+        "catch the exception and print its type and message instead "
+        "(docs/maintainers/writing-pages.md):\n" + "\n".join(found)
+    )
 
 
 def test_blocks_that_catch_an_exception_show_what_they_print():
@@ -64,19 +69,34 @@ def test_blocks_that_catch_an_exception_show_what_they_print():
     unchecked = []
     for path in PAGES:
         for block in read_blocks(path):
-            if (block.syntax == "python" and re.search(r"^\s*except\b", block.code, re.M)
-                    and block.expected_output is None):
+            if (
+                block.syntax == "python"
+                and re.search(r"^\s*except\b", block.code, re.M)
+                and block.expected_output is None
+            ):
                 unchecked.append(f"{display_path(path)}:{block.lineno}")
-    assert not unchecked, "these blocks catch an exception but show no output:\n" + "\n".join(
-        unchecked)
+    assert not unchecked, "these blocks catch an exception but show no output:\n" + "\n".join(unchecked)
 
 
 # The audit itself, on pages written for the purpose.
 
 ESCAPING_FENCES = [
-    "```py", "```python3", "```pycon", "```ipython", "```Python", "```py3",
-    '```python title="x.py"', "```python hl_lines=\"2\"", "``` { .python .copy }",
-    "```{.python}", "~~~python", "~~~~bash", "```console", "```shell", "```zsh", "```sh title=x",
+    "```py",
+    "```python3",
+    "```pycon",
+    "```ipython",
+    "```Python",
+    "```py3",
+    '```python title="x.py"',
+    '```python hl_lines="2"',
+    "``` { .python .copy }",
+    "```{.python}",
+    "~~~python",
+    "~~~~bash",
+    "```console",
+    "```shell",
+    "```zsh",
+    "```sh title=x",
 ]
 
 
@@ -100,8 +120,7 @@ def test_audit_fails_on_an_escaping_fence_inside_an_admonition_or_tab(tmp_path, 
 
 def test_audit_fails_on_a_fence_in_a_blockquote_or_list_item(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text("> ```python\n> print(1)\n> ```\n\n1. ```python\n   print(2)\n   ```\n",
-                    encoding="utf-8")
+    page.write_text("> ```python\n> print(1)\n> ```\n\n1. ```python\n   print(2)\n   ```\n", encoding="utf-8")
     result = audit([page])
     assert (result.found, result.collected) == (2, 0)
     assert any("page.md:1:" in p for p in result.problems)
@@ -110,7 +129,8 @@ def test_audit_fails_on_a_fence_in_a_blockquote_or_list_item(tmp_path):
 
 def test_audit_accepts_plain_fences_in_admonitions_and_skips_with_reasons(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text(textwrap.dedent('''\
+    page.write_text(
+        textwrap.dedent("""\
         ```python
         print(1)
         ```
@@ -132,7 +152,9 @@ def test_audit_accepts_plain_fences_in_admonitions_and_skips_with_reasons(tmp_pa
         ```py
         print(3)
         ```
-        '''), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     result = audit([page])
     assert not result.problems
     assert (result.found, result.collected, result.not_run) == (4, 2, 2)
@@ -140,14 +162,14 @@ def test_audit_accepts_plain_fences_in_admonitions_and_skips_with_reasons(tmp_pa
 
 def test_a_skip_without_a_reason_does_not_count_as_not_run(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text('<!--pytest.mark.skip(reason="")-->\n```console\n$ ls\n```\n',
-                    encoding="utf-8")
+    page.write_text('<!--pytest.mark.skip(reason="")-->\n```console\n$ ls\n```\n', encoding="utf-8")
     assert len(audit([page]).problems) == 1
 
 
 def test_four_backtick_examples_are_not_counted_as_blocks(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text(textwrap.dedent('''\
+    page.write_text(
+        textwrap.dedent("""\
         ````markdown
         ```python
         print("an example of how to write a block")
@@ -165,7 +187,9 @@ def test_four_backtick_examples_are_not_counted_as_blocks(tmp_path):
         ```text
         real
         ```
-        '''), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     result = audit([page])
     assert not result.problems
     assert (result.found, result.collected) == (1, 1)
@@ -193,14 +217,16 @@ def test_tilde_fence_around_backticks_is_refused(tmp_path):
 
 def test_a_comment_away_from_its_block_is_refused(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text('<!--pytest.mark.skip(reason="x")-->\nSome prose.\n\n```python\nprint(1)\n```\n',
-                    encoding="utf-8")
+    page.write_text(
+        '<!--pytest.mark.skip(reason="x")-->\nSome prose.\n\n```python\nprint(1)\n```\n', encoding="utf-8"
+    )
     with pytest.raises(PageError, match="not directly above a code block"):
         read_blocks(page)
 
 
-@pytest.mark.parametrize("text", ["```text\nbefore\n```python\nafter\n```\n",
-                                  "```text\n```python\nprint(1)\n```\n```\n"])
+@pytest.mark.parametrize(
+    "text", ["```text\nbefore\n```python\nafter\n```\n", "```text\n```python\nprint(1)\n```\n```\n"]
+)
 def test_a_fence_that_opens_inside_a_block_is_refused(tmp_path, text):
     """Markdown keeps ```python inside a ``` block as text; pytest-codeblocks ends the block there."""
     page = tmp_path / "page.md"
@@ -212,7 +238,8 @@ def test_a_fence_that_opens_inside_a_block_is_refused(tmp_path, text):
 def test_empty_lines_of_an_indented_block_are_kept(tmp_path):
     """pytest-codeblocks drops them; the runner puts them back, so lines and output match the page."""
     page = tmp_path / "page.md"
-    page.write_text(textwrap.dedent('''\
+    page.write_text(
+        textwrap.dedent('''\
         !!! note
 
             ```python
@@ -227,7 +254,9 @@ def test_empty_lines_of_an_indented_block_are_kept(tmp_path):
 
             b
             ```
-        '''), encoding="utf-8")
+        '''),
+        encoding="utf-8",
+    )
     (block,) = read_blocks(page)
     assert block.code == 'text = """a\n\nb"""\nprint(text)\n'
     assert block.expected_output == "a\n\nb\n"
@@ -235,7 +264,8 @@ def test_empty_lines_of_an_indented_block_are_kept(tmp_path):
 
 def test_a_continuation_not_in_the_list_is_refused(tmp_path):
     page = tmp_path / "page.md"
-    page.write_text("```python\nx = 1\n```\n<!--pytest-codeblocks:cont-->\n```python\nprint(x)\n```\n",
-                    encoding="utf-8")
+    page.write_text(
+        "```python\nx = 1\n```\n<!--pytest-codeblocks:cont-->\n```python\nprint(x)\n```\n", encoding="utf-8"
+    )
     assert len(audit([page]).problems) == 1
     assert not audit([page], {(display_path(page), 5)}).problems

@@ -48,23 +48,31 @@ REDIRECT = re.compile(r'<a href="([^"]*)">')
 
 
 def environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GIT_", "MIKE_", "MAKE")) and k != "MFLAGS"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MIKE_", "MAKE")) and k != "MFLAGS"
+    }
     return {**env, **GIT_ENV, "NO_MKDOCS_2_WARNING": "1"}
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, env=environment(), check=True,
-                          stdout=subprocess.PIPE, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=environment(), check=True, stdout=subprocess.PIPE, text=True
+    ).stdout.strip()
 
 
 def make(repo: Path, *args: str) -> subprocess.CompletedProcess:
     """`make ARGS` in `repo`, with this environment standing in for its `.venv`."""
     stamp = VENV / ".installed"
-    return subprocess.run(["make", "--no-print-directory", "-o", str(stamp), *args,
-                           f"VENV={VENV}"],
-                          check=False, cwd=repo, env=environment(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=300)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", str(stamp), *args, f"VENV={VENV}"],
+        check=False,
+        cwd=repo,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
 
 
 def publish(repo: Path, *args: str) -> str:
@@ -75,9 +83,16 @@ def publish(repo: Path, *args: str) -> str:
 
 
 def copy_checkout(dest: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, check=True, stdout=subprocess.PIPE).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.PIPE,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():  # a tracked file deleted in the work tree is not copied
@@ -152,12 +167,15 @@ def site(tmp_path_factory):
     return repo, commits
 
 
-@pytest.mark.parametrize("value, message", [
-    ("", "VERSION is missing"),
-    ("0.2.1", "is not a version this site publishes"),
-    ("v0.2", "is not a version this site publishes"),
-    ("latest", "is not a version this site publishes"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("", "VERSION is missing"),
+        ("0.2.1", "is not a version this site publishes"),
+        ("v0.2", "is not a version this site publishes"),
+        ("latest", "is not a version this site publishes"),
+    ],
+)
 def test_version_is_checked_before_anything_is_built(site, value, message):
     repo, _ = site
     before = git(repo, "rev-parse", BRANCH)
@@ -229,7 +247,9 @@ def test_pages_carry_the_version_selector(site):
     repo, commits = site
     html = read(repo, commits["0.2"], "0.1/guide/first-models/index.html")
     assert '"version": {"alias": true, "default": "latest", "provider": "mike"}' in html
-    assert link_hrefs(html, "canonical") == ["https://keras-call-guide.example.org/latest/guide/first-models/"]
+    assert link_hrefs(html, "canonical") == [
+        "https://keras-call-guide.example.org/latest/guide/first-models/"
+    ]
 
 
 def test_republishing_an_older_release_changes_only_that_release(site, tmp_path):
@@ -294,9 +314,13 @@ def test_mike_serve_serves_the_versions_the_selector_reads(site):
     repo, _ = site
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([str(VENV / "bin" / "mike"), "serve", "--dev-addr", f"127.0.0.1:{port}"],
-                              cwd=repo, env=environment(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(VENV / "bin" / "mike"), "serve", "--dev-addr", f"127.0.0.1:{port}"],
+        cwd=repo,
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -29,8 +29,7 @@ def load(path: Path) -> dict:
 
 
 def jobs() -> list[tuple[str, dict]]:
-    return [(f"{path.name}:{name}", job) for path in WORKFLOWS
-            for name, job in load(path)["jobs"].items()]
+    return [(f"{path.name}:{name}", job) for path in WORKFLOWS for name, job in load(path)["jobs"].items()]
 
 
 def deploy_job() -> dict:
@@ -89,23 +88,32 @@ def test_ci_runs_the_same_entry_point_as_local_ci():
     assert "bash .ci/run" in runs
 
 
-@pytest.mark.parametrize("ref_type, ref_name, published", [
-    ("tag", "v0.2", "VERSION=0.2"),
-    ("tag", "v0.2.1", "VERSION=0.2"),
-    ("tag", "v1.10", "VERSION=1.10"),
-    ("branch", "main", "VERSION=dev"),
-    ("tag", "v1", None),
-    ("tag", "v0.2rc1", None),
-    ("tag", 'v1.2";touch${IFS}hacked;"', None),
-])
+@pytest.mark.parametrize(
+    "ref_type, ref_name, published",
+    [
+        ("tag", "v0.2", "VERSION=0.2"),
+        ("tag", "v0.2.1", "VERSION=0.2"),
+        ("tag", "v1.10", "VERSION=1.10"),
+        ("branch", "main", "VERSION=dev"),
+        ("tag", "v1", None),
+        ("tag", "v0.2rc1", None),
+        ("tag", 'v1.2";touch${IFS}hacked;"', None),
+    ],
+)
 def test_the_deploy_step_derives_the_version_from_the_ref(tmp_path, ref_type, ref_name, published):
     (step,) = [s for s in deploy_job()["steps"] if "make publish" in s.get("run", "")]
     assert step["shell"] == "bash"
-    stub = "make() { echo \"make $*\"; }\n"  # stands in for the real publish
+    stub = 'make() { echo "make $*"; }\n'  # stands in for the real publish
     result = subprocess.run(
-        ["bash", "-e", "-c", stub + step["run"]], check=False, cwd=tmp_path, text=True,
+        ["bash", "-e", "-c", stub + step["run"]],
+        check=False,
+        cwd=tmp_path,
+        text=True,
         env={"PATH": "/usr/bin:/bin", "GITHUB_REF_TYPE": ref_type, "GITHUB_REF_NAME": ref_name},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=30,
+    )
     if published is None:
         assert result.returncode != 0
         assert "nothing published" in result.stdout

@@ -21,7 +21,11 @@ def test_the_search_plugin_leaves_marked_code_out_of_the_index():
     """The attribute does what the hook counts on, in the installed search plugin."""
     content = hook.on_page_content(
         '<h1 id="a-page">A page</h1><p>prose words</p><div class="language-python highlight">'
-        "<pre><span></span><code>secret_code_token = 1</code></pre></div>", None, None, None)
+        "<pre><span></span><code>secret_code_token = 1</code></pre></div>",
+        None,
+        None,
+        None,
+    )
 
     class Page:  # the little of a page the search index reads
         title, url, toc, meta = "A page", "a/", [], {}

@@ -38,8 +38,16 @@ class Run:
     report: str  # stdout and stderr
 
 
-RUNNER_ARGS = ("-p", "docs_tooling.doc_blocks", "-p", "no:cacheprovider", "-p", "no:warnings",
-               "--doc-blocks", "-rA")
+RUNNER_ARGS = (
+    "-p",
+    "docs_tooling.doc_blocks",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:warnings",
+    "--doc-blocks",
+    "-rA",
+)
 
 
 def run_doc_blocks(pytester: pytest.Pytester, *args: str, fresh_process: bool = False) -> Run:
@@ -57,7 +65,7 @@ def outcome(report: str, outcome: str, node: str) -> bool:
 
 # Fidelity and self-check: one run, pages that must pass and pages that must fail.
 
-FIDELITY = '''\
+FIDELITY = """\
     # Fidelity
 
     ```python
@@ -112,18 +120,18 @@ FIDELITY = '''\
     python print
     tf.print 2
     ```
-    '''
+    """
 
-RAISES = '''\
+RAISES = """\
     # Raises
 
     ```python
     x = 1
     raise ValueError(f"boom {x}")
     ```
-    '''
+    """
 
-DIFFERS = '''\
+DIFFERS = """\
     # Differs
 
     ```python
@@ -133,23 +141,23 @@ DIFFERS = '''\
     ```text
     what the page claims
     ```
-    '''
+    """
 
-ATTRIBUTE_FENCE = '''\
+ATTRIBUTE_FENCE = """\
     # Attribute fence
 
     ```python title="example.py"
     raise SystemExit("never run")
     ```
-    '''
+    """
 
-PRINTS_UNSHOWN = '''\
+PRINTS_UNSHOWN = """\
     # Prints but shows nothing
 
     ```python
     print("nobody checks this")
     ```
-    '''
+    """
 
 
 _FIDELITY_RUN: list[Run] = []  # one run shared by the tests that read it
@@ -158,9 +166,13 @@ _FIDELITY_RUN: list[Run] = []  # one run shared by the tests that read it
 @pytest.fixture
 def fidelity_run(pytester):
     if not _FIDELITY_RUN:
-        for name, text in [("fidelity.md", FIDELITY), ("raises.md", RAISES),
-                           ("differs.md", DIFFERS), ("attribute.md", ATTRIBUTE_FENCE),
-                           ("unshown.md", PRINTS_UNSHOWN)]:
+        for name, text in [
+            ("fidelity.md", FIDELITY),
+            ("raises.md", RAISES),
+            ("differs.md", DIFFERS),
+            ("attribute.md", ATTRIBUTE_FENCE),
+            ("unshown.md", PRINTS_UNSHOWN),
+        ]:
             write_page(pytester.path, name, text)
         _FIDELITY_RUN.append(run_doc_blocks(pytester, "--continue-on-collection-errors"))
     return _FIDELITY_RUN[0]
@@ -174,8 +186,7 @@ def fence_lines(page_text: str) -> list[int]:
 def test_block_runs_as_main_with_source_available(fidelity_run):
     """__name__, inspect.getsource on a function and a class, AutoGraph, C++ stdout."""
     for line in fence_lines(FIDELITY):
-        assert outcome(fidelity_run.report, "PASSED", f"fidelity.md::line {line}"), \
-            fidelity_run.report
+        assert outcome(fidelity_run.report, "PASSED", f"fidelity.md::line {line}"), fidelity_run.report
 
 
 def test_a_block_that_raises_fails_and_names_the_page_and_line(fidelity_run):
@@ -207,20 +218,28 @@ def test_a_block_that_prints_without_showing_its_output_fails(fidelity_run):
 
 
 def test_xfail_and_skips_without_reason_are_refused(pytester):
-    write_page(pytester.path, "marks.md", '''\
+    write_page(
+        pytester.path,
+        "marks.md",
+        """\
         <!--pytest.mark.xfail-->
         ```python
         raise ValueError("any error at all")
         ```
-        ''')
+        """,
+    )
     result = run_doc_blocks(pytester)
     assert result.returncode != 0 and "xfail is not allowed" in result.report
-    write_page(pytester.path, "marks.md", '''\
+    write_page(
+        pytester.path,
+        "marks.md",
+        """\
         <!--pytest.mark.skip-->
         ```python
         print(1)
         ```
-        ''')
+        """,
+    )
     result = run_doc_blocks(pytester)
     assert result.returncode != 0 and "needs reason=" in result.report
 
@@ -230,21 +249,21 @@ def test_xfail_and_skips_without_reason_are_refused(pytester):
 # spoiled something; a leak fails the block that sees it, naming the leak.
 
 ISOLATION_BLOCKS = {
-    "layer-name counter": '''\
+    "layer-name counter": """\
         import keras
 
         assert keras.layers.Dense(1).name == "dense", "leak: layer-name counter"
         keras.layers.Dense(1)
-        ''',
-    "dtype policy": '''\
+        """,
+    "dtype policy": """\
         import keras
 
         assert keras.config.dtype_policy().name == "float32", "leak: dtype policy"
         assert keras.config.floatx() == "float32", "leak: dtype policy"
         keras.config.set_dtype_policy("mixed_float16")
         keras.config.set_floatx("float16")
-        ''',
-    "custom object": '''\
+        """,
+    "custom object": """\
         import keras
 
         assert "Fixture>Leaky" not in keras.saving.get_custom_objects(), "leak: custom object"
@@ -253,16 +272,16 @@ ISOLATION_BLOCKS = {
         @keras.saving.register_keras_serializable(package="Fixture")
         class Leaky(keras.layers.Layer):
             pass
-        ''',
-    "import-time registration": '''\
+        """,
+    "import-time registration": """\
         import keras
 
         import registers_on_import  # on PYTHONPATH; imported once per process
 
         assert "Fixture>FromPackage" in keras.saving.get_custom_objects(), \\
             "lost: a cached module's registration"
-        ''',
-    "random seed": f'''\
+        """,
+    "random seed": f"""\
         import random
 
         import numpy as np
@@ -271,27 +290,27 @@ ISOLATION_BLOCKS = {
         assert np.random.rand() == np.random.RandomState({START_SEED}).rand(), "leak: random seed"
         random.seed(99)
         np.random.seed(99)
-        ''',
-    "environment variable": '''\
+        """,
+    "environment variable": """\
         import os
 
         assert "DOC_BLOCK_LEAK" not in os.environ, "leak: environment variable"
         os.environ["DOC_BLOCK_LEAK"] = "1"
-        ''',
-    "working directory": '''\
+        """,
+    "working directory": """\
         import os
 
         assert os.listdir(".") == [], "leak: working directory"
         os.makedirs("inner", exist_ok=True)
         os.chdir("inner")
-        ''',
-    "sys.path": '''\
+        """,
+    "sys.path": """\
         import sys
 
         assert "/doc-block-leak" not in sys.path, "leak: sys.path"
         sys.path.insert(0, "/doc-block-leak")
-        ''',
-    "module written by a block": '''\
+        """,
+    "module written by a block": """\
         import sys
 
         assert "written_by_block" not in sys.modules, "leak: module written by a block"
@@ -299,15 +318,15 @@ ISOLATION_BLOCKS = {
             file.write("VALUE = 1\\n")
         sys.path.insert(0, ".")
         import written_by_block
-        ''',
-    "warning filter": '''\
+        """,
+    "warning filter": """\
         import warnings
 
         assert not any(f[1] is not None and f[1].pattern == "doc-block-leak"
                        for f in warnings.filters), "leak: warning filter"
         warnings.filterwarnings("error", message="doc-block-leak")
-        ''',
-    "retracing-warning counts": '''\
+        """,
+    "retracing-warning counts": """\
         from tensorflow.python.eager.polymorphic_function import polymorphic_function
 
         manager = polymorphic_function._frequent_tracing_detector_manager
@@ -316,26 +335,26 @@ ISOLATION_BLOCKS = {
         # function, for the whole process; a count left here would silence
         # the warning a later block shows.
         manager.called_with_tracing(polymorphic_function, "f", omit_warning=True)
-        ''',
-    "run_functions_eagerly": '''\
+        """,
+    "run_functions_eagerly": """\
         import tensorflow as tf
 
         assert not tf.config.functions_run_eagerly(), "leak: run_functions_eagerly"
         tf.config.run_functions_eagerly(True)
-        ''',
+        """,
 }
 
-REGISTERS_ON_IMPORT = '''\
+REGISTERS_ON_IMPORT = """\
 import keras
 
 
 @keras.saving.register_keras_serializable(package="Fixture")
 class FromPackage(keras.layers.Layer):
     pass
-'''
+"""
 
 # Replaces the runner's isolation with nothing, to prove the blocks above see leaks.
-SABOTAGE = '''\
+SABOTAGE = """\
 import contextlib
 
 import docs_tooling.doc_blocks
@@ -347,7 +366,7 @@ def no_isolation(module, workdir):
 
 
 docs_tooling.doc_blocks.isolated_state = no_isolation
-'''
+"""
 
 
 @pytest.fixture
@@ -369,8 +388,9 @@ def test_blocks_are_isolated_run_twice_in_page_order(isolation_page):
 
 
 def test_blocks_are_isolated_run_twice_shuffled(isolation_page):
-    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2", "--doc-blocks-shuffle=7",
-                            fresh_process=True)
+    result = run_doc_blocks(
+        isolation_page, "--doc-blocks-repeat=2", "--doc-blocks-shuffle=7", fresh_process=True
+    )
     assert result.returncode == 0, result.report
     assert "doc blocks shuffled with seed 7" in result.report
     order = re.findall(r"^PASSED isolation\.md::line (\d+) \(round (\d)\)", result.report, re.M)
@@ -402,7 +422,7 @@ def test_shuffle_is_reproducible_from_its_seed(pytester):
 
 # Standalone: each block in its own fresh interpreter, as a reader runs it.
 
-STANDALONE = f'''\
+STANDALONE = f"""\
     # Standalone
 
     ```python
@@ -431,7 +451,7 @@ STANDALONE = f'''\
     print("before")
     raise RuntimeError("alone")
     ```
-    '''
+    """
 
 
 def test_standalone_runs_each_block_in_a_fresh_interpreter(pytester):

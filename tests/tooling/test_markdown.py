@@ -22,7 +22,8 @@ def test_a_page_is_parsed_once_while_it_is_unchanged(tmp_path):
 
 
 def test_fences_in_nested_containers_are_read_with_their_indentation_removed():
-    page = markdown.parse(textwrap.dedent('''\
+    page = markdown.parse(
+        textwrap.dedent("""\
         !!! note "Outer"
 
             === "Tab"
@@ -34,7 +35,8 @@ def test_fences_in_nested_containers_are_read_with_their_indentation_removed():
                 ```
 
         Prose.
-        '''))
+        """)
+    )
     (fence,) = page.fences
     assert (fence.line, fence.last_line, fence.prefix, fence.info) == (6, 9, "        ", "python")
     assert fence.content == "if True:\n    print(1)\n"

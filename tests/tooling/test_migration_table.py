@@ -8,7 +8,6 @@ Nothing here imports TensorFlow; the blocks themselves run in the doc-block
 tests and in `make migration-table`.
 """
 
-
 import pytest
 
 from docs_tooling import migration_table
@@ -64,18 +63,30 @@ def difference(heading, *blocks, change="**What to change:** Nothing.\n"):
     return f"## Differences\n\n### {heading}\n\n" + "".join(blocks) + change
 
 
-@pytest.mark.parametrize("page, message", [
-    (difference("No anchor"), "needs an anchor"),
-    (difference("One block {#one}", block("import tf_keras", "1")),
-     "needs a Keras 2 block and a Keras 3 block"),
-    (difference("Swapped {#swapped}", block("import keras", "1"), block("import tf_keras", "2")),
-     "the first block must import tf_keras"),
-    (difference("No output {#no-output}", block("import tf_keras"), block("import keras")),
-     "needs its output shown"),
-    (difference("No advice {#no-advice}", block("import tf_keras", "1"),
-                block("import keras", "2"), change=""),
-     r"needs a '\*\*What to change:\*\*' paragraph"),
-])
+@pytest.mark.parametrize(
+    "page, message",
+    [
+        (difference("No anchor"), "needs an anchor"),
+        (
+            difference("One block {#one}", block("import tf_keras", "1")),
+            "needs a Keras 2 block and a Keras 3 block",
+        ),
+        (
+            difference("Swapped {#swapped}", block("import keras", "1"), block("import tf_keras", "2")),
+            "the first block must import tf_keras",
+        ),
+        (
+            difference("No output {#no-output}", block("import tf_keras"), block("import keras")),
+            "needs its output shown",
+        ),
+        (
+            difference(
+                "No advice {#no-advice}", block("import tf_keras", "1"), block("import keras", "2"), change=""
+            ),
+            r"needs a '\*\*What to change:\*\*' paragraph",
+        ),
+    ],
+)
 def test_a_malformed_row_is_reported(page, message):
     with pytest.raises(migration_table.PageError, match=message):
         migration_table.parse_page(page)
@@ -88,8 +99,12 @@ def test_a_difference_that_vanished_is_reported():
 
 
 def test_the_table_shows_each_pair_with_its_advice():
-    page = difference("Renamed {#renamed}", block("import tf_keras", "old"), block("import keras", "new"),
-                      change="**What to change:** Use `new`.\n")
+    page = difference(
+        "Renamed {#renamed}",
+        block("import tf_keras", "old"),
+        block("import keras", "new"),
+        change="**What to change:** Use `new`.\n",
+    )
     table = migration_table.render(migration_table.parse_page(page))
     assert "| [Renamed](#renamed) | <code>old</code> | <code>new</code> | Use `new`. |" in table
 

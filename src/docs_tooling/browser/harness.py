@@ -44,9 +44,19 @@ FIRST_VISIT_BUDGET_BYTES = 135 * 1000
 # GitHub Pages sends text gzip-compressed to a browser that accepts it (every
 # browser does), and images and fonts as they are; the test server does the
 # same, at zlib's default level.
-GZIP_TYPES = frozenset({"text/html", "text/css", "text/javascript", "application/javascript",
-                        "application/json", "image/svg+xml", "text/plain", "application/xml",
-                        "text/xml"})
+GZIP_TYPES = frozenset(
+    {
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+        "text/plain",
+        "application/xml",
+        "text/xml",
+    }
+)
 GZIP_LEVEL = 6
 # The test server's header with a compressed response's size before compression.
 RAW_LENGTH_HEADER = "X-Raw-Length"
@@ -67,8 +77,21 @@ VERSIONS_JSON = [{"version": VERSION, "title": VERSION, "aliases": ["latest"]}]
 # Every page asks for it on load (Material's search); a first visit pays for it.
 SEARCH_INDEX = "search/search_index.json"
 # Script or request URLs that would mean a page pulls in a diagram renderer.
-DIAGRAM_LIBRARIES = ("mermaid", "kroki", "plantuml", "graphviz", "viz.js", "d3.", "d3-",
-                     "flowchart", "nomnoml", "svgbob", "excalidraw", "drawio", "d2.")
+DIAGRAM_LIBRARIES = (
+    "mermaid",
+    "kroki",
+    "plantuml",
+    "graphviz",
+    "viz.js",
+    "d3.",
+    "d3-",
+    "flowchart",
+    "nomnoml",
+    "svgbob",
+    "excalidraw",
+    "drawio",
+    "d2.",
+)
 
 
 class ChromiumMissing(RuntimeError):
@@ -126,7 +149,7 @@ class _Handler(SimpleHTTPRequestHandler):
         if not (self.path + "/").startswith(prefix):
             self.send_error(404, "outside the published version")
             return
-        self.path = "/" + self.path[len(prefix):]
+        self.path = "/" + self.path[len(prefix) :]
         if not self._send_gzipped():
             super().do_GET()
 
@@ -136,8 +159,11 @@ class _Handler(SimpleHTTPRequestHandler):
         if self.path.split("?")[0].endswith("/"):
             path = path / "index.html"
         content_type = self.guess_type(str(path))
-        if (not path.is_file() or content_type not in GZIP_TYPES
-                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+        if (
+            not path.is_file()
+            or content_type not in GZIP_TYPES
+            or "gzip" not in self.headers.get("Accept-Encoding", "")
+        ):
             return False
         raw = path.read_bytes()
         body = gzip_bytes(raw)
@@ -261,13 +287,13 @@ class _OpenPage:
         self.result = PageVisit(path=path)
         self.url = server.base + path
         self.by_request: dict[int, Request] = {}
-        self.context = browser.new_context(permissions=["clipboard-read", "clipboard-write"],
-                                           viewport={"width": 1280, "height": 800})
+        self.context = browser.new_context(
+            permissions=["clipboard-read", "clipboard-write"], viewport={"width": 1280, "height": 800}
+        )
         self.context.route("**/*", lambda route, request: self._route(server, route, request))
         self.page = self.context.new_page()
         self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.result.console_errors.append(
-            f"uncaught: {error}"))
+        self.page.on("pageerror", lambda error: self.result.console_errors.append(f"uncaught: {error}"))
         self.page.on("requestfinished", self._finished)
         self.page.on("requestfailed", self._failed)
         # Navigate without waiting, so several pages load at once.
@@ -282,8 +308,7 @@ class _OpenPage:
 
     def _console(self, message):
         if message.type == "error":
-            self.result.console_errors.append(
-                f"{message.text} ({message.location.get('url', '')})")
+            self.result.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
 
     def _entry(self, request) -> Request:
         return self.by_request.setdefault(id(request), Request(request.url, request.resource_type))
@@ -305,8 +330,7 @@ class _OpenPage:
 
     def _wait_for_finished(self, suffix: str, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
-        while not any(r.url.endswith(suffix) and (r.status or r.failure)
-                      for r in self.by_request.values()):
+        while not any(r.url.endswith(suffix) and (r.status or r.failure) for r in self.by_request.values()):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.url}: no response for {suffix} in {timeout:.0f} s")
             self.page.wait_for_timeout(50)
@@ -333,16 +357,18 @@ class _OpenPage:
                 self.page.wait_for_load_state("networkidle")
                 # Requests after the load (none expected) are still checked
                 # for leaving the origin, but are not part of the first visit.
-                late = [r for key, r in self.by_request.items()
-                        if all(r is not seen for seen in result.requests)]
+                late = [
+                    r for key, r in self.by_request.items() if all(r is not seen for seen in result.requests)
+                ]
                 result.late_requests = late
         finally:
             self.context.close()
         return result
 
 
-def visit_all(browser, server: SiteServer, paths: list[str], check_copy: bool = True,
-              at_once: int = 3) -> dict[str, PageVisit]:
+def visit_all(
+    browser, server: SiteServer, paths: list[str], check_copy: bool = True, at_once: int = 3
+) -> dict[str, PageVisit]:
     """First visits of `paths`, `at_once` pages loading concurrently.
 
     Each page gets its own context (empty cache and storage). With
@@ -350,7 +376,7 @@ def visit_all(browser, server: SiteServer, paths: list[str], check_copy: bool = 
     """
     visits = {}
     for start in range(0, len(paths), at_once):
-        opened = [_OpenPage(browser, server, path) for path in paths[start:start + at_once]]
+        opened = [_OpenPage(browser, server, path) for path in paths[start : start + at_once]]
         for page in opened:
             visits[page.result.path] = page.finish(check_copy)
     return visits
@@ -368,7 +394,9 @@ def _mouse_copy(page) -> dict | None:
         button.click(timeout=5000)
         page.wait_for_function(
             "expected => navigator.clipboard.readText().then(text => text === expected)",
-            arg=expected, timeout=5000)
+            arg=expected,
+            timeout=5000,
+        )
     except PlaywrightTimeoutError:
         return {"target": target, "copied": False}
     return {"target": target, "copied": True}

@@ -13,9 +13,17 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 # (tag, attribute) pairs whose value is a URL the browser follows or loads.
 URL_ATTRIBUTES = {
-    ("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"),
-    ("source", "src"), ("iframe", "src"), ("object", "data"), ("embed", "src"),
-    ("video", "src"), ("audio", "src"), ("use", "href"),
+    ("a", "href"),
+    ("link", "href"),
+    ("img", "src"),
+    ("script", "src"),
+    ("source", "src"),
+    ("iframe", "src"),
+    ("object", "data"),
+    ("embed", "src"),
+    ("video", "src"),
+    ("audio", "src"),
+    ("use", "href"),
 }
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
@@ -96,8 +104,9 @@ def crawl(site_dir: Path, site_url: str) -> CrawlResult:
     """
     site_url = site_url.rstrip("/") + "/"
     html_files = sorted(site_dir.rglob("*.html"))
-    parsed = {f.relative_to(site_dir).as_posix(): parse(f, f.relative_to(site_dir).as_posix())
-              for f in html_files}
+    parsed = {
+        f.relative_to(site_dir).as_posix(): parse(f, f.relative_to(site_dir).as_posix()) for f in html_files
+    }
     result = CrawlResult()
     for page, content in parsed.items():
         page_url = site_url + page
@@ -112,7 +121,7 @@ def crawl(site_dir: Path, site_url: str) -> CrawlResult:
                     result.external.append(ref)
                 continue
             result.checked += 1
-            target = _target_file(site_dir, unquote(parts.path[len(urlsplit(site_url).path):]))
+            target = _target_file(site_dir, unquote(parts.path[len(urlsplit(site_url).path) :]))
             where = f"{page}: <{ref.tag}> {url}"
             if target is None:
                 result.broken.append(f"{where} -> no such file")
