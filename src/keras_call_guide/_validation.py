@@ -39,6 +39,7 @@ def unit_interval_rate(name: str, value: object) -> float:
             f"`{name}` must be a float in [0, 1), got {value!r} "
             f"of type {type(value).__name__}."
         )
-    if not 0 <= value < 1:
+    rate = float(value)
+    if not 0 <= rate < 1:
         raise ValueError(f"`{name}` must be a float in [0, 1), got {value!r}.")
-    return float(value)
+    return rate

@@ -5,9 +5,13 @@ argument in `get_config`, and is registered as Keras-serializable, so a
 `.keras` file saved from it reloads with `keras.saving.load_model` alone.
 """
 
+# Keras ships no type information (no py.typed): `keras.Model` is typed Any.
+# mypy: disable-error-code="import-untyped"
+# mypy: allow-subclassing-any
+
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import keras
 
@@ -15,9 +19,13 @@ from keras_call_guide._validation import positive_int, unit_interval_rate
 
 PACKAGE = "keras_call_guide"
 
-# What `call` accepts and returns: a backend tensor, a NumPy array, or a
-# symbolic `keras.KerasTensor` during a symbolic call.
-TensorLike = Any
+TensorLike: TypeAlias = Any
+"""What the models' `call` accepts and returns.
+
+A backend tensor (a `tf.Tensor` with the TensorFlow backend), a NumPy array,
+or a symbolic `keras.KerasTensor` during Keras's symbolic build pass. It is
+`Any` to type checkers: Keras has no type for "any tensor".
+"""
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -36,7 +44,7 @@ class TwoLayerClassifier(keras.Model):
         TypeError: If `hidden_units` or `num_classes` is not an int.
         ValueError: If `hidden_units` or `num_classes` is not positive.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> model = TwoLayerClassifier(hidden_units=8, num_classes=3)
         >>> probabilities = model(np.zeros((2, 5), dtype="float32"))
@@ -66,7 +74,7 @@ class TwoLayerClassifier(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments, so `from_config` rebuilds the model."""
-        config = super().get_config()
+        config: dict[str, Any] = super().get_config()
         config.update(hidden_units=self.hidden_units, num_classes=self.num_classes)
         return config
 
@@ -93,7 +101,7 @@ class DropoutClassifier(keras.Model):
         TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> model = DropoutClassifier(hidden_units=8, num_classes=3, rate=0.5)
         >>> x = np.ones((4, 5), dtype="float32")
@@ -137,7 +145,7 @@ class DropoutClassifier(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments, so `from_config` rebuilds the model."""
-        config = super().get_config()
+        config: dict[str, Any] = super().get_config()
         config.update(
             hidden_units=self.hidden_units, num_classes=self.num_classes, rate=self.rate
         )
@@ -166,7 +174,7 @@ class TwoInputClassifier(keras.Model):
         TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> model = TwoInputClassifier(hidden_units=8, num_classes=3)
         >>> left = np.zeros((2, 4), dtype="float32")
@@ -239,6 +247,6 @@ class TwoInputClassifier(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments, so `from_config` rebuilds the model."""
-        config = super().get_config()
+        config: dict[str, Any] = super().get_config()
         config.update(hidden_units=self.hidden_units, num_classes=self.num_classes)
         return config
