@@ -533,7 +533,8 @@ def test_internals_read_what_keras_has():
     model = NoTrainingParameter(name="nt")
     tokens = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
     embedded = model.embed(tokens)
-    assert [layer.name for layer in _keras_internals.flatten_layers(model)] == ["nt", "embed", "pool"]
+    layers = _keras_internals.flatten_layers(model)
+    assert [layer.name for layer in layers] == ["nt", "embed", "pool"]
     assert _keras_internals.call_context_arguments(model) == {"training"}
     assert keras.ops.convert_to_numpy(_keras_internals.keras_mask(embedded)).sum() == 3
     assert _keras_internals.keras_mask(ones(2, 4)) is None
@@ -568,7 +569,9 @@ def missing_message(what, where):
     ],
     ids=["_flatten_layers", "_call_context_args", "compiled", "train_function"],
 )
-def test_internals_name_a_missing_attribute_and_the_keras_version(monkeypatch, cls, attribute, read):
+def test_internals_name_a_missing_attribute_and_the_keras_version(
+    monkeypatch, cls, attribute, read
+):
     model = DropoutClassifier(name="clf")
     model.compile(optimizer="sgd", loss="mse")
     if cls is None:  # set per instance, in Layer.__init__

@@ -123,8 +123,9 @@ class CallTrace:
 
     Attributes:
         outputs: What the traced call returned: the model's outputs for
-            `trace_calls`, the `fit` logs (metric name to float) for
-            `trace_train_step`.
+            [`trace_calls`][keras_call_guide.tracer.trace_calls], the `fit`
+            logs (metric name to float) for
+            [`trace_train_step`][keras_call_guide.tracer.trace_train_step].
         records: One [`CallRecord`][keras_call_guide.tracer.CallRecord] per
             layer call, in the order the calls started (an outer layer
             before the layers it calls).
@@ -180,7 +181,8 @@ def _table_row(record: CallRecord) -> tuple[str, ...]:
         training = str(record.training)
     masks = ", ".join(_mask_cell(info) for info in record.masks)
     if not masks and record.attached_masks:
-        masks = "on input " + ", ".join(_mask_cell(info, named=False) for info in record.attached_masks)
+        attached = (_mask_cell(info, named=False) for info in record.attached_masks)
+        masks = "on input " + ", ".join(attached)
     masks = masks or "-"
     inputs = ", ".join(_shape_text(s) for s in record.input_shapes) or "-"
     if record.error is not None:

@@ -60,8 +60,9 @@ def trace_calls(model: keras.Layer, *args: Any, **kwargs: Any) -> CallTrace:
         **kwargs: Keyword arguments for the model, such as `training=True`.
 
     Returns:
-        A `CallTrace` with the model's outputs and one `CallRecord` per layer
-        call, in the order the calls started.
+        The model's outputs and one
+            [`CallRecord`][keras_call_guide.tracer.CallRecord] per layer call,
+            in the order the calls started.
 
     Raises:
         TypeError: If `model` is not a Keras 3 layer or model, or if the
@@ -76,8 +77,8 @@ def trace_calls(model: keras.Layer, *args: Any, **kwargs: Any) -> CallTrace:
         >>> x = keras.ops.ones((3, 5))
         >>> _ = model(x)  # build first, so only the real call is traced
         >>> trace = trace_calls(model, x, training=True)
-        >>> [(r.path, r.training) for r in trace.records]
-        [('clf', True), ('clf/hidden', True), ('clf/dropout', True), ('clf/classifier', True)]
+        >>> [record.training for record in trace]
+        [True, True, True, True]
         >>> print(trace)
         path            layer              training  mask  inputs  output  pass
         --------------  -----------------  --------  ----  ------  ------  -----
@@ -131,9 +132,8 @@ def trace_train_step(
         sample_weight: Optional sample weights, as for `fit`.
 
     Returns:
-        A `CallTrace` whose `outputs` are the step's logs (metric name to
-        float, as in `History.history`) and whose records are the layer
-        calls `fit` made.
+        The step's logs as `outputs` (metric name to float, as in
+            `History.history`) and the layer calls `fit` made as `records`.
 
     Raises:
         TypeError: If `model` is not a Keras 3 `keras.Model`, or `x` holds
@@ -212,7 +212,9 @@ def _check_arguments(model: keras.Layer, args: tuple[Any, ...], kwargs: dict[str
     # Keras accepts `training` (and any other context argument) even when
     # `call` does not declare it; it strips it before binding.
     context_args = _keras_internals.call_context_arguments(model)
-    to_bind = {k: v for k, v in kwargs.items() if k in signature.parameters or k not in context_args}
+    to_bind = {
+        k: v for k, v in kwargs.items() if k in signature.parameters or k not in context_args
+    }
     try:
         signature.bind(*args, **to_bind)
     except TypeError as error:
