@@ -67,6 +67,9 @@ def trace_calls(model: keras.Layer, *args: Any, **kwargs: Any) -> CallTrace:
     Raises:
         TypeError: If `model` is not a Keras 3 layer or model, or if the
             arguments do not fit the signature of the model's `call`.
+        RuntimeError: If the installed Keras lacks one of the private
+            attributes the tracer reads; the message names it and the Keras
+            version.
         Exception: Whatever the model's call raises, unchanged, after every
             layer's `call` has been restored.
 
@@ -139,6 +142,9 @@ def trace_train_step(
         TypeError: If `model` is not a Keras 3 `keras.Model`, or `x` holds
             something without a batch dimension.
         ValueError: If the model is not compiled or `x` is empty.
+        RuntimeError: If the installed Keras lacks one of the private
+            attributes the tracer reads; the message names it and the Keras
+            version.
         Exception: Whatever `fit` raises, unchanged, after every layer's
             `call` and the train function have been restored.
 
