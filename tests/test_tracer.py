@@ -640,3 +640,39 @@ def test_only_the_internals_module_reads_private_keras():
             ):
                 offenders.append(f"{path.name}:{node.lineno} {node.value!r}")
     assert offenders == []
+
+
+# --- the marker and the restoring, as the public API promises -----------------------
+
+
+def test_no_training_parameter_is_one_marker_that_prints_as_its_name():
+    import copy
+    import pickle
+
+    assert str(NO_TRAINING_PARAMETER) == repr(NO_TRAINING_PARAMETER) == "NO_TRAINING_PARAMETER"
+    assert copy.deepcopy(NO_TRAINING_PARAMETER) is NO_TRAINING_PARAMETER
+    assert pickle.loads(pickle.dumps(NO_TRAINING_PARAMETER)) is NO_TRAINING_PARAMETER
+    assert NO_TRAINING_PARAMETER not in (None, True, False, "NO_TRAINING_PARAMETER")
+    record = CallRecord("a", "Dense", NO_TRAINING_PARAMETER, (), (), (), None, False, True)
+    assert copy.deepcopy(record).training is NO_TRAINING_PARAMETER
+
+
+def test_wrapping_that_fails_halfway_puts_back_the_layers_already_wrapped(monkeypatch):
+    from keras_call_guide import _wrapping
+
+    model = Outer(name="outer")
+    model(ones(2, 4))
+    original_wrap = _wrapping.Recorder._wrap
+    wrapped = []
+
+    def wrap_two_then_fail(self, layer, original):
+        if len(wrapped) == 2:
+            raise RuntimeError("cannot wrap this one")
+        wrapped.append(layer.name)
+        return original_wrap(self, layer, original)
+
+    monkeypatch.setattr(_wrapping.Recorder, "_wrap", wrap_two_then_fail)
+    with pytest.raises(RuntimeError, match="cannot wrap this one"):
+        trace_calls(model, ones(2, 4))
+    assert wrapped == ["outer", "shared"]
+    assert_untouched(model)
