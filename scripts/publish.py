@@ -165,6 +165,8 @@ def publish(version: str, push: bool) -> None:
     # Dates in the sitemap come from the commit, so re-publishing the same
     # commit gives the same bytes and mike records no change.
     env["SOURCE_DATE_EPOCH"] = git("log", "-1", "--format=%ct", "HEAD")
+    # The API pages link each object to its lines at the commit published.
+    env["KCG_SOURCE_REF"] = git("rev-parse", "HEAD")
     catch_up_with_remote()
     versions = published_versions()
     key = release_key(version)

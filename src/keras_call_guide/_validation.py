@@ -18,10 +18,7 @@ def positive_int(name: str, value: object) -> int:
         ValueError: if `value` is not positive.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"`{name}` must be a positive int, got {value!r} "
-            f"of type {type(value).__name__}."
-        )
+        raise TypeError(f"`{name}` must be a positive int, got {value!r} of type {type(value).__name__}.")
     if value <= 0:
         raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
     return int(value)
@@ -35,10 +32,8 @@ def unit_interval_rate(name: str, value: object) -> float:
         ValueError: if `value` is outside [0, 1).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"`{name}` must be a float in [0, 1), got {value!r} "
-            f"of type {type(value).__name__}."
-        )
-    if not 0 <= value < 1:
+        raise TypeError(f"`{name}` must be a float in [0, 1), got {value!r} of type {type(value).__name__}.")
+    rate = float(value)
+    if not 0 <= rate < 1:
         raise ValueError(f"`{name}` must be a float in [0, 1), got {value!r}.")
-    return float(value)
+    return rate

@@ -5,9 +5,13 @@ argument in `get_config`, and is registered as Keras-serializable, so a
 `.keras` file saved from it reloads with `keras.saving.load_model` alone.
 """
 
+# Keras ships no type information (no py.typed): `keras.Model` is typed Any.
+# mypy: disable-error-code="import-untyped"
+# mypy: allow-subclassing-any
+
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import keras
 
@@ -15,9 +19,13 @@ from keras_call_guide._validation import positive_int, unit_interval_rate
 
 PACKAGE = "keras_call_guide"
 
-# What `call` accepts and returns: a backend tensor, a NumPy array, or a
-# symbolic `keras.KerasTensor` during a symbolic call.
-TensorLike = Any
+TensorLike: TypeAlias = Any
+"""What the models' `call` accepts and returns.
+
+A backend tensor (a `tf.Tensor` with the TensorFlow backend), a NumPy array,
+or a symbolic `keras.KerasTensor` during Keras's symbolic build pass. It is
+`Any` to type checkers: Keras has no type for "any tensor".
+"""
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -36,7 +44,7 @@ class TwoLayerClassifier(keras.Model):
         TypeError: If `hidden_units` or `num_classes` is not an int.
         ValueError: If `hidden_units` or `num_classes` is not positive.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> model = TwoLayerClassifier(hidden_units=8, num_classes=3)
         >>> probabilities = model(np.zeros((2, 5), dtype="float32"))
@@ -49,9 +57,7 @@ class TwoLayerClassifier(keras.Model):
         self.hidden_units = positive_int("hidden_units", hidden_units)
         self.num_classes = positive_int("num_classes", num_classes)
         self.hidden = keras.layers.Dense(self.hidden_units, activation="relu", name="hidden")
-        self.classifier = keras.layers.Dense(
-            self.num_classes, activation="softmax", name="classifier"
-        )
+        self.classifier = keras.layers.Dense(self.num_classes, activation="softmax", name="classifier")
 
     def call(self, inputs: TensorLike) -> TensorLike:
         """Run the forward pass.
@@ -66,7 +72,7 @@ class TwoLayerClassifier(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments, so `from_config` rebuilds the model."""
-        config = super().get_config()
+        config: dict[str, Any] = super().get_config()
         config.update(hidden_units=self.hidden_units, num_classes=self.num_classes)
         return config
 
@@ -93,7 +99,7 @@ class DropoutClassifier(keras.Model):
         TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> model = DropoutClassifier(hidden_units=8, num_classes=3, rate=0.5)
         >>> x = np.ones((4, 5), dtype="float32")
@@ -116,9 +122,7 @@ class DropoutClassifier(keras.Model):
         self.rate = unit_interval_rate("rate", rate)
         self.hidden = keras.layers.Dense(self.hidden_units, activation="relu", name="hidden")
         self.dropout = keras.layers.Dropout(self.rate, name="dropout")
-        self.classifier = keras.layers.Dense(
-            self.num_classes, activation="softmax", name="classifier"
-        )
+        self.classifier = keras.layers.Dense(self.num_classes, activation="softmax", name="classifier")
 
     def call(self, inputs: TensorLike, training: bool | None = None) -> TensorLike:
         """Run the forward pass.
@@ -137,10 +141,8 @@ class DropoutClassifier(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments, so `from_config` rebuilds the model."""
-        config = super().get_config()
-        config.update(
-            hidden_units=self.hidden_units, num_classes=self.num_classes, rate=self.rate
-        )
+        config: dict[str, Any] = super().get_config()
+        config.update(hidden_units=self.hidden_units, num_classes=self.num_classes, rate=self.rate)
         return config
 
 
@@ -166,7 +168,7 @@ class TwoInputClassifier(keras.Model):
         TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> model = TwoInputClassifier(hidden_units=8, num_classes=3)
         >>> left = np.zeros((2, 4), dtype="float32")
@@ -185,9 +187,7 @@ class TwoInputClassifier(keras.Model):
         self.num_classes = positive_int("num_classes", num_classes)
         self.encoder = keras.layers.Dense(self.hidden_units, activation="relu", name="encoder")
         self.concat = keras.layers.Concatenate(name="concat")
-        self.classifier = keras.layers.Dense(
-            self.num_classes, activation="softmax", name="classifier"
-        )
+        self.classifier = keras.layers.Dense(self.num_classes, activation="softmax", name="classifier")
 
     def call(self, inputs: TensorLike) -> TensorLike:
         """Run the forward pass.
@@ -214,16 +214,11 @@ class TwoInputClassifier(keras.Model):
         Raises:
             ValueError: If `inputs` has any other structure.
         """
-        expected = (
-            'a pair (left, right) or a dict with exactly the keys "left" and "right"'
-        )
+        expected = 'a pair (left, right) or a dict with exactly the keys "left" and "right"'
         if isinstance(inputs, dict):
             keys = sorted(inputs)
             if keys != sorted(cls.input_names):
-                raise ValueError(
-                    f"TwoInputClassifier expects {expected}; "
-                    f"got a dict with keys {keys}."
-                )
+                raise ValueError(f"TwoInputClassifier expects {expected}; got a dict with keys {keys}.")
             return inputs["left"], inputs["right"]
         if isinstance(inputs, (list, tuple)):
             if len(inputs) != 2:
@@ -239,6 +234,6 @@ class TwoInputClassifier(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments, so `from_config` rebuilds the model."""
-        config = super().get_config()
+        config: dict[str, Any] = super().get_config()
         config.update(hidden_units=self.hidden_units, num_classes=self.num_classes)
         return config

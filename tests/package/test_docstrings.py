@@ -51,8 +51,10 @@ def test_docstring_example(test):
 
 def test_a_wrong_example_fails(tmp_path):
     source = tmp_path / "wrong_example.py"
-    source.write_text('def add(a, b):\n    """Add.\n\n    >>> add(1, 2)\n    4\n    """\n'
-                      "    return a + b\n", encoding="utf-8")
+    source.write_text(
+        'def add(a, b):\n    """Add.\n\n    >>> add(1, 2)\n    4\n    """\n    return a + b\n',
+        encoding="utf-8",
+    )
     spec = importlib.util.spec_from_file_location("wrong_example", source)
     module = importlib.util.module_from_spec(spec)
     sys.modules["wrong_example"] = module

@@ -124,7 +124,11 @@ def test_get_config_holds_every_constructor_argument():
     model = DropoutClassifier(hidden_units=5, num_classes=2, rate=0.25, name="clf")
     config = model.get_config()
     assert {k: config[k] for k in ("hidden_units", "num_classes", "rate", "name")} == {
-        "hidden_units": 5, "num_classes": 2, "rate": 0.25, "name": "clf"}
+        "hidden_units": 5,
+        "num_classes": 2,
+        "rate": 0.25,
+        "name": "clf",
+    }
     clone = DropoutClassifier.from_config(config)
     assert (clone.hidden_units, clone.num_classes, clone.rate, clone.name) == (5, 2, 0.25, "clf")
 
@@ -165,16 +169,38 @@ def test_two_input_model_in_fit_rejects_a_single_array_with_the_same_message():
 @pytest.mark.parametrize(
     "cls, kwargs, error, message",
     [
-        (TwoLayerClassifier, {"hidden_units": 0}, ValueError, "`hidden_units` must be a positive int, got 0."),
-        (TwoLayerClassifier, {"num_classes": 2.5}, TypeError,
-         "`num_classes` must be a positive int, got 2.5 of type float."),
-        (TwoLayerClassifier, {"hidden_units": True}, TypeError,
-         "`hidden_units` must be a positive int, got True of type bool."),
+        (
+            TwoLayerClassifier,
+            {"hidden_units": 0},
+            ValueError,
+            "`hidden_units` must be a positive int, got 0.",
+        ),
+        (
+            TwoLayerClassifier,
+            {"num_classes": 2.5},
+            TypeError,
+            "`num_classes` must be a positive int, got 2.5 of type float.",
+        ),
+        (
+            TwoLayerClassifier,
+            {"hidden_units": True},
+            TypeError,
+            "`hidden_units` must be a positive int, got True of type bool.",
+        ),
         (DropoutClassifier, {"rate": 1.0}, ValueError, "`rate` must be a float in [0, 1), got 1.0."),
         (DropoutClassifier, {"rate": -0.1}, ValueError, "`rate` must be a float in [0, 1), got -0.1."),
-        (DropoutClassifier, {"rate": "0.5"}, TypeError,
-         "`rate` must be a float in [0, 1), got '0.5' of type str."),
-        (TwoInputClassifier, {"num_classes": -3}, ValueError, "`num_classes` must be a positive int, got -3."),
+        (
+            DropoutClassifier,
+            {"rate": "0.5"},
+            TypeError,
+            "`rate` must be a float in [0, 1), got '0.5' of type str.",
+        ),
+        (
+            TwoInputClassifier,
+            {"num_classes": -3},
+            ValueError,
+            "`num_classes` must be a positive int, got -3.",
+        ),
     ],
 )
 def test_constructor_rejects_bad_arguments(cls, kwargs, error, message):

@@ -522,3 +522,161 @@ def test_docstring_examples():
     results = doctest.testmod(tracer_module)
     assert results.attempted > 0
     assert results.failed == 0
+
+
+# --- Keras internals: one module, loud when Keras changes ----------------------------
+
+from keras_call_guide import _keras_internals  # noqa: E402
+
+
+def test_internals_read_what_keras_has():
+    model = NoTrainingParameter(name="nt")
+    tokens = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
+    embedded = model.embed(tokens)
+    layers = _keras_internals.flatten_layers(model)
+    assert [layer.name for layer in layers] == ["nt", "embed", "pool"]
+    assert _keras_internals.call_context_arguments(model) == {"training"}
+    assert keras.ops.convert_to_numpy(_keras_internals.keras_mask(embedded)).sum() == 3
+    assert _keras_internals.keras_mask(ones(2, 4)) is None
+    assert _keras_internals.in_symbolic_scope() is False
+    with keras.SymbolicScope():
+        assert _keras_internals.in_symbolic_scope() is True
+    assert _keras_internals.is_compiled(model) is False
+    model.compile(optimizer="sgd", loss="mse")
+    assert _keras_internals.is_compiled(model) is True
+    model.train_function = "compiled step"
+    with _keras_internals.train_function_set_aside(model):
+        assert model.train_function is None
+    assert model.train_function == "compiled step"
+
+
+def missing_message(what, where):
+    return (
+        f"keras_call_guide's tracer reads `{what}` from {where}, which is private Keras API, "
+        f"and Keras {keras.__version__} does not have it. This version of keras_call_guide "
+        "does not support this Keras version."
+    )
+
+
+@pytest.mark.parametrize(
+    "cls, attribute, read",
+    [
+        (keras.layers.Layer, "_flatten_layers", _keras_internals.flatten_layers),
+        (None, "_call_context_args", _keras_internals.call_context_arguments),
+        (keras.Model, "compiled", _keras_internals.is_compiled),
+        (
+            keras.Model,
+            "train_function",
+            lambda model: _keras_internals.train_function_set_aside(model).__enter__(),
+        ),
+    ],
+    ids=["_flatten_layers", "_call_context_args", "compiled", "train_function"],
+)
+def test_internals_name_a_missing_attribute_and_the_keras_version(monkeypatch, cls, attribute, read):
+    model = DropoutClassifier(name="clf")
+    model.compile(optimizer="sgd", loss="mse")
+    if cls is None:  # set per instance, in Layer.__init__
+        object.__delattr__(model, attribute)
+    else:
+        if attribute in vars(model):
+            object.__delattr__(model, attribute)
+        for owner in type(model).__mro__:
+            if attribute in vars(owner):
+                monkeypatch.delattr(owner, attribute)
+    with pytest.raises(_keras_internals.KerasInternalsError) as error:
+        read(model)
+    assert str(error.value) == missing_message(attribute, "DropoutClassifier objects")
+
+
+@pytest.mark.parametrize(
+    "module, name, read",
+    [
+        ("keras.src.backend", "get_keras_mask", lambda: _keras_internals.keras_mask(ones(1, 2))),
+        ("keras.src.backend.common.symbolic_scope", "in_symbolic_scope", _keras_internals.in_symbolic_scope),
+    ],
+    ids=["get_keras_mask", "in_symbolic_scope"],
+)
+def test_internals_name_a_missing_function_and_the_keras_version(monkeypatch, module, name, read):
+    import importlib
+
+    monkeypatch.delattr(importlib.import_module(module), name)
+    with pytest.raises(_keras_internals.KerasInternalsError) as error:
+        read()
+    assert str(error.value) == missing_message(name, f"`{module}`")
+
+
+def test_a_missing_internal_stops_the_tracer_and_leaves_the_model_untouched(monkeypatch):
+    model = DropoutClassifier(hidden_units=4, num_classes=2, name="clf")
+    model(ones(3, 5))
+    monkeypatch.delattr("keras.src.backend.common.symbolic_scope.in_symbolic_scope")
+    with pytest.raises(_keras_internals.KerasInternalsError, match=f"Keras {keras.__version__} "):
+        trace_calls(model, ones(3, 5))
+    assert_untouched(model)
+
+
+def test_only_the_internals_module_reads_private_keras():
+    """No other module of the package reaches into keras.src or a private attribute."""
+    import ast
+    import pathlib
+
+    package = pathlib.Path(tracer_module.__file__).parent
+    offenders = []
+    for path in sorted(package.glob("*.py")):
+        if path.name == "_keras_internals.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            # The package's own private state (`self._x`) is not Keras's.
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not (node.attr.startswith("__") and node.attr.endswith("__"))
+                and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+            ):
+                offenders.append(f"{path.name}:{node.lineno} .{node.attr}")
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            offenders += [f"{path.name}:{node.lineno} import {n}" for n in names if n.startswith("keras.src")]
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and (node.value.startswith("keras.src.") and node.value != "keras.src.legacy")
+            ):
+                offenders.append(f"{path.name}:{node.lineno} {node.value!r}")
+    assert offenders == []
+
+
+# --- the marker and the restoring, as the public API promises -----------------------
+
+
+def test_no_training_parameter_is_one_marker_that_prints_as_its_name():
+    import copy
+    import pickle
+
+    assert str(NO_TRAINING_PARAMETER) == repr(NO_TRAINING_PARAMETER) == "NO_TRAINING_PARAMETER"
+    assert copy.deepcopy(NO_TRAINING_PARAMETER) is NO_TRAINING_PARAMETER
+    assert pickle.loads(pickle.dumps(NO_TRAINING_PARAMETER)) is NO_TRAINING_PARAMETER
+    assert NO_TRAINING_PARAMETER not in (None, True, False, "NO_TRAINING_PARAMETER")
+    record = CallRecord("a", "Dense", NO_TRAINING_PARAMETER, (), (), (), None, False, True)
+    assert copy.deepcopy(record).training is NO_TRAINING_PARAMETER
+
+
+def test_wrapping_that_fails_halfway_puts_back_the_layers_already_wrapped(monkeypatch):
+    from keras_call_guide import _wrapping
+
+    model = Outer(name="outer")
+    model(ones(2, 4))
+    original_wrap = _wrapping.Recorder._wrap
+    wrapped = []
+
+    def wrap_two_then_fail(self, layer, original):
+        if len(wrapped) == 2:
+            raise RuntimeError("cannot wrap this one")
+        wrapped.append(layer.name)
+        return original_wrap(self, layer, original)
+
+    monkeypatch.setattr(_wrapping.Recorder, "_wrap", wrap_two_then_fail)
+    with pytest.raises(RuntimeError, match="cannot wrap this one"):
+        trace_calls(model, ones(2, 4))
+    assert wrapped == ["outer", "shared"]
+    assert_untouched(model)
