@@ -48,6 +48,7 @@ from pathlib import Path
 import pytest
 from pytest_codeblocks.main import CodeBlock, extract_from_file
 
+from docs_tooling import forkserver
 from docs_tooling import markdown as markdown_fences
 from docs_tooling.paths import display_path
 
@@ -87,6 +88,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=2,
         metavar="N",
         help="with --doc-blocks-standalone, how many interpreters run at once",
+    )
+    group.addoption(
+        "--doc-blocks-fresh",
+        action="store_true",
+        help="with --doc-blocks-standalone, start a new interpreter for every block "
+        "instead of forking one that has imported TensorFlow (docs_tooling.forkserver)",
+    )
+    group.addoption(
+        "--doc-blocks-fresh-sample",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --doc-blocks-standalone, also run N blocks (drawn at random, seed printed) "
+        "in a new interpreter and fail if the forked run differs",
     )
 
 
@@ -256,14 +271,27 @@ def pytest_report_header(config: pytest.Config):
             f"doc blocks shuffled with seed {seed} (rerun the same order with --doc-blocks-shuffle={seed})"
         )
     if config.getoption("doc_blocks_standalone"):
+        how = (
+            "a new interpreter for every block"
+            if config.getoption("doc_blocks_fresh")
+            else f"forked from an interpreter that imported {', '.join(forkserver.PRELOAD)} "
+            "(blocks that touch the environment get a new one)"
+        )
         lines.append(
-            f"doc blocks run standalone: `python block.py` in a fresh interpreter, "
+            f"doc blocks run standalone: `python block.py`, {how}, "
             f"{config.getoption('doc_blocks_jobs')} at a time"
         )
+        sample = config.getoption("doc_blocks_fresh_sample")
+        if sample and not config.getoption("doc_blocks_fresh"):
+            lines.append(
+                f"{sample} forked blocks also run in a new interpreter and must print the same "
+                f"(sample seed {_sample_seed(config)})"
+            )
     return lines
 
 
 _STANDALONE_POOL = pytest.StashKey[concurrent.futures.ThreadPoolExecutor]()
+_FORK_SERVERS = pytest.StashKey[forkserver.ForkServerPool]()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -275,23 +303,46 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if not (config.getoption("doc_blocks", False) and config.getoption("doc_blocks_standalone")):
         return
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, config.getoption("doc_blocks_jobs")))
+    jobs = max(1, config.getoption("doc_blocks_jobs"))
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     config.stash[_STANDALONE_POOL] = pool
-    for item in session.items:
-        if (
-            isinstance(item, DocBlock)
-            and item.block.syntax == "python"
-            and item.block.importorskip is None
-            and not any(item.iter_markers("skip"))
-            and not any(item.iter_markers("skipif"))
-        ):
-            item.future = pool.submit(run_standalone, item.block, item.location_text)
+    servers = None
+    if not config.getoption("doc_blocks_fresh"):
+        servers = forkserver.ForkServerPool(jobs, standalone_environment())
+        config.stash[_FORK_SERVERS] = servers
+    items = [
+        item
+        for item in session.items
+        if isinstance(item, DocBlock)
+        and item.block.syntax == "python"
+        and item.block.importorskip is None
+        and not any(item.iter_markers("skip"))
+        and not any(item.iter_markers("skipif"))
+    ]
+    compared = set()
+    sample = config.getoption("doc_blocks_fresh_sample")
+    if servers is not None and sample > 0:
+        forkable = [i for i in items if not forkserver.needs_fresh_interpreter(i.block.code)]
+        compared = set(random.Random(_sample_seed(config)).sample(forkable, min(sample, len(forkable))))
+    for item in items:
+        if item in compared:
+            item.future = pool.submit(run_both_ways, item.block, item.location_text, servers)
+        else:
+            item.future = pool.submit(run_standalone, item.block, item.location_text, servers)
+
+
+def _sample_seed(config: pytest.Config) -> int:
+    seed = config.getoption("doc_blocks_shuffle")
+    return seed if seed is not None else 0
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     pool = config.stash.get(_STANDALONE_POOL, None)
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
+    servers = config.stash.get(_FORK_SERVERS, None)
+    if servers is not None:
+        servers.close()
 
 
 class BlockFailed(Exception):
@@ -315,7 +366,7 @@ class DocBlock(pytest.Item):
             output = (
                 self.future.result()
                 if self.future is not None
-                else run_standalone(self.block, self.location_text)
+                else run_standalone(self.block, self.location_text, None)
             )
         else:
             with tempfile.TemporaryDirectory(prefix="doc-block-") as workdir:
@@ -541,12 +592,46 @@ def standalone_environment() -> dict[str, str]:
     return env
 
 
-def run_standalone(block: CodeBlock, where: str) -> str:
+def run_standalone(
+    block: CodeBlock, where: str, servers: forkserver.ForkServerPool | None
+) -> str:
     """Run a Python block as `python block.py` in an empty directory; return its stdout.
 
     The file holds the block's code after blank lines, so its line numbers
-    are the page's, and the report names the page instead of the file.
+    are the page's, and the report names the page instead of the file. With
+    `servers`, the interpreter is forked from one that has already imported
+    TensorFlow and Keras, unless the block touches the environment
+    (`forkserver.needs_fresh_interpreter`); without, it is a new one.
     """
+    fork = servers is not None and not forkserver.needs_fresh_interpreter(block.code)
+    run = _run_file(block, servers if fork else None, where)
+    how = "forked from an interpreter that had imported TensorFlow" if fork else "a fresh interpreter"
+    return _standalone_stdout(run, where, how)
+
+
+def run_both_ways(block: CodeBlock, where: str, servers: forkserver.ForkServerPool) -> str:
+    """Run a block forked and in a new interpreter; fail unless both print the same."""
+    forked = _run_file(block, servers, where)
+    fresh = _run_file(block, None, where)
+    if (forked.returncode, forked.stdout) != (fresh.returncode, fresh.stdout):
+        diff = "".join(
+            difflib.unified_diff(
+                fresh.stdout.splitlines(keepends=True),
+                forked.stdout.splitlines(keepends=True),
+                "new interpreter",
+                "forked interpreter",
+            )
+        )
+        raise BlockFailed(
+            f"{where}: forked from the pre-imported interpreter, the block exited "
+            f"{forked.returncode}; in a new interpreter it exited {fresh.returncode}. The fork "
+            f"server (docs_tooling/forkserver.py) no longer runs blocks as a reader would:\n{diff}"
+            f"\nforked stderr:\n{forked.stderr}\nnew interpreter stderr:\n{fresh.stderr}"
+        )
+    return _standalone_stdout(forked, where, "forked, and again in a fresh interpreter")
+
+
+def _run_file(block: CodeBlock, servers: forkserver.ForkServerPool | None, where: str) -> forkserver.Run:
     with (
         tempfile.TemporaryDirectory(prefix="doc-block-file-") as script_dir,
         tempfile.TemporaryDirectory(prefix="doc-block-run-") as workdir,
@@ -554,24 +639,34 @@ def run_standalone(block: CodeBlock, where: str) -> str:
         script = Path(script_dir) / "block.py"
         script.write_text("\n" * block.lineno + block.code, encoding="utf-8")
         try:
-            result = subprocess.run(
-                [sys.executable, str(script)],
-                cwd=workdir,
-                env=standalone_environment(),
-                capture_output=True,
-                timeout=STANDALONE_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired:
+            if servers is not None:
+                run = servers.run(script, workdir, STANDALONE_TIMEOUT)
+            else:
+                result = subprocess.run(
+                    [sys.executable, str(script)],
+                    cwd=workdir,
+                    env=standalone_environment(),
+                    capture_output=True,
+                    timeout=STANDALONE_TIMEOUT,
+                )
+                run = forkserver.Run(
+                    result.returncode,
+                    result.stdout.decode("utf-8", errors="replace"),
+                    result.stderr.decode("utf-8", errors="replace"),
+                )
+        except (subprocess.TimeoutExpired, TimeoutError):
             raise BlockFailed(f"{where}: standalone run took over {STANDALONE_TIMEOUT} s") from None
-    stdout = result.stdout.decode("utf-8", errors="replace")
-    if result.returncode != 0:
-        page = where.rsplit(":", 1)[0]
-        stderr = result.stderr.decode("utf-8", errors="replace").replace(str(script), page)
+    page = where.rsplit(":", 1)[0]
+    return forkserver.Run(run.returncode, run.stdout, run.stderr.replace(str(script), page))
+
+
+def _standalone_stdout(run: forkserver.Run, where: str, how: str) -> str:
+    if run.returncode != 0:
         raise BlockFailed(
-            f"{where}: run alone as `python block.py` in a fresh interpreter, the block "
-            f"exited {result.returncode}:\n{stderr}\nIt printed before failing:\n{stdout}"
+            f"{where}: run alone as `python block.py` ({how}), the block "
+            f"exited {run.returncode}:\n{run.stderr}\nIt printed before failing:\n{run.stdout}"
         )
-    return stdout
+    return run.stdout
 
 
 def freeze_survivors() -> None:

@@ -1,0 +1,132 @@
+"""The standalone fast path (a forked, pre-imported interpreter) runs a block as
+`python block.py` would, and sends what it cannot run that way to a real new
+interpreter. Each test fails if the fork path stops being equivalent.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from pytest_codeblocks.main import CodeBlock
+
+from docs_tooling import doc_blocks, forkserver
+
+
+@pytest.fixture(scope="module")
+def servers():
+    pool = forkserver.ForkServerPool(1, doc_blocks.standalone_environment())
+    yield pool
+    pool.close()
+
+
+def block(code: str, lineno: int = 3) -> CodeBlock:
+    return CodeBlock(textwrap.dedent(code), lineno, "python")
+
+
+def test_a_block_that_forgot_an_import_fails_although_the_server_imported_it(servers):
+    # The server has imported NumPy; the block's own namespace must not have it.
+    with pytest.raises(doc_blocks.BlockFailed, match="NameError: name 'np' is not defined"):
+        doc_blocks.run_standalone(block("print(np.ones(2))\n"), "page.md:3", servers)
+
+
+def test_a_block_runs_as_main_from_its_file_with_its_page_line_numbers(servers):
+    code = """\
+    import inspect
+    import sys
+
+
+    class Marker:
+        pass
+
+
+    print(__name__, sys.argv[0].endswith("block.py"), sys.path[0] == sys.argv[0].rsplit("/", 1)[0])
+    print(inspect.getsource(Marker).splitlines()[0])
+    raise ValueError("from the block")
+    """
+    with pytest.raises(doc_blocks.BlockFailed) as failure:
+        doc_blocks.run_standalone(block(code, lineno=10), "docs/page.md:10", servers)
+    message = str(failure.value)
+    assert "__main__ True True\nclass Marker:\n" in message
+    assert 'File "docs/page.md", line 21' in message
+    assert "ValueError: from the block" in message
+
+
+def test_prints_and_tensorflow_writes_arrive_in_order(servers):
+    code = """\
+    import sys
+
+    import tensorflow as tf
+
+    print("one")
+    tf.print("two", output_stream=sys.stdout)
+    print("three")
+    """
+    assert doc_blocks.run_standalone(block(code), "page.md:3", servers) == "one\ntwo\nthree\n"
+
+
+def test_unseeded_randomness_differs_between_forked_blocks(servers):
+    # A new process draws fresh random state; a fork would copy the server's.
+    code = """\
+    import random
+
+    import numpy as np
+
+    print(random.random(), np.random.rand())
+    """
+    runs = {doc_blocks.run_standalone(block(code), "page.md:3", servers) for _ in range(3)}
+    assert len(runs) == 3
+
+
+def test_exit_codes_are_the_interpreters(servers):
+    assert doc_blocks.run_standalone(block("import sys\nprint('ok')\nsys.exit(0)\n"), "p.md:3", servers) == "ok\n"
+    with pytest.raises(doc_blocks.BlockFailed, match="exited 3"):
+        doc_blocks.run_standalone(block("import sys\nsys.exit(3)\n"), "p.md:3", servers)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'import os\nos.environ["KERAS_BACKEND"] = "numpy"\n',
+        "import os\nos.putenv('X', '1')\n",
+        "# TF_USE_LEGACY_KERAS=1 is read when tf.keras is first used\n",
+        "import importlib, keras\nimportlib.reload(keras)\n",
+    ],
+)
+def test_blocks_that_touch_the_environment_need_a_new_interpreter(code):
+    assert forkserver.needs_fresh_interpreter(code)
+
+
+def test_ordinary_blocks_are_forked():
+    assert not forkserver.needs_fresh_interpreter("import keras\nprint(keras.__version__)\n")
+
+
+def test_a_block_that_changes_the_environment_before_importing_gets_a_new_interpreter(servers):
+    # Keras reads KERAS_MAX_EPOCHS when it is imported: forked, it would
+    # already be imported without it.
+    code = """\
+    import os
+
+    os.environ["KERAS_MAX_EPOCHS"] = "2"
+    import keras
+
+    print(keras.config.max_epochs())
+    """
+    assert doc_blocks.run_standalone(block(code), "page.md:3", servers) == "2\n"
+
+
+def test_the_comparison_fails_when_forked_and_new_interpreters_differ(servers):
+    # Only a forked child finds TensorFlow imported before the block runs.
+    code = 'import sys\nprint("tensorflow" in sys.modules)\n'
+    with pytest.raises(doc_blocks.BlockFailed, match="no longer runs blocks as a reader would"):
+        doc_blocks.run_both_ways(block(code), "page.md:3", servers)
+
+
+def test_the_comparison_passes_when_both_print_the_same(servers):
+    code = "import keras\nprint(keras.ops.ones((2, 3)).shape)\n"
+    assert doc_blocks.run_both_ways(block(code), "page.md:3", servers) == "(2, 3)\n"
+
+
+def test_a_pool_needs_a_server():
+    with pytest.raises(ValueError, match="at least one server"):
+        forkserver.ForkServerPool(0, {})
