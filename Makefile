@@ -12,22 +12,25 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build lint test test-unit test-docs test-standalone test-build clean
+.PHONY: install serve build lint test test-unit test-docs test-standalone test-page test-build clean
 .PHONY: publish publish-dev test-publishing test-browser bench
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml src/docs_tooling/pyproject.toml constraints.txt
+# uv installs the pinned stack several times faster than pip (benchmarks.md);
+# pip only brings uv itself, pinned like everything else.
+UV := $(BIN)/uv
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[docs,test]" -e "src/docs_tooling[lint]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt uv
+
+$(STAMP): pyproject.toml src/docs_tooling/pyproject.toml constraints.txt | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e ".[docs,test]" -e "src/docs_tooling[lint]"
 	touch $(STAMP)
 
 # Only the tooling and the linters, no TensorFlow: what `make lint` needs.
-$(LINT_STAMP): src/docs_tooling/pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e "src/docs_tooling[lint]"
+$(LINT_STAMP): src/docs_tooling/pyproject.toml constraints.txt | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e "src/docs_tooling[lint]"
 	touch $(LINT_STAMP)
 
 serve: $(STAMP)
@@ -60,9 +63,20 @@ DOC_JOBS ?= 2
 test-docs: $(STAMP)
 	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-shuffle=$(SEED) --doc-blocks-repeat=$(DOC_REPEAT) -n $(DOC_JOBS)
 
-# Each Python block alone, as `python block.py` in a fresh interpreter: as a reader runs it.
+# Each Python block alone, as `python block.py`: as a reader runs it. Blocks are
+# forked from an interpreter that has imported TensorFlow (docs_tooling/forkserver.py);
+# FRESH_SAMPLE of them, drawn from SEED, also run in a new interpreter and must
+# print the same. `make test-standalone FRESH=1` starts a new interpreter for every block.
+FRESH_SAMPLE ?= 6
 test-standalone: $(STAMP)
-	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-standalone --doc-blocks-jobs=2
+	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-standalone --doc-blocks-jobs=2 \
+		--doc-blocks-shuffle=$(SEED) --doc-blocks-fresh-sample=$(FRESH_SAMPLE) $(if $(filter 1,$(FRESH)),--doc-blocks-fresh)
+
+# One page both ways, for writers: make test-page PAGE=docs/guide/masks.md
+test-page: $(STAMP)
+	@test -n "$(PAGE)" || { echo "usage: make test-page PAGE=docs/guide/PAGE.md"; exit 2; }
+	$(BIN)/python -m pytest -q --doc-blocks $(PAGE)
+	$(BIN)/python -m pytest -q --doc-blocks $(PAGE) --doc-blocks-standalone --doc-blocks-jobs=2
 
 test-build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site-check
