@@ -325,7 +325,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         forkable = [i for i in items if not forkserver.needs_fresh_interpreter(i.block.code)]
         compared = set(random.Random(_sample_seed(config)).sample(forkable, min(sample, len(forkable))))
     for item in items:
-        if item in compared:
+        if item in compared and servers is not None:
             item.future = pool.submit(run_both_ways, item.block, item.location_text, servers)
         else:
             item.future = pool.submit(run_standalone, item.block, item.location_text, servers)
@@ -592,9 +592,7 @@ def standalone_environment() -> dict[str, str]:
     return env
 
 
-def run_standalone(
-    block: CodeBlock, where: str, servers: forkserver.ForkServerPool | None
-) -> str:
+def run_standalone(block: CodeBlock, where: str, servers: forkserver.ForkServerPool | None) -> str:
     """Run a Python block as `python block.py` in an empty directory; return its stdout.
 
     The file holds the block's code after blank lines, so its line numbers

@@ -79,7 +79,10 @@ def test_unseeded_randomness_differs_between_forked_blocks(servers):
 
 
 def test_exit_codes_are_the_interpreters(servers):
-    assert doc_blocks.run_standalone(block("import sys\nprint('ok')\nsys.exit(0)\n"), "p.md:3", servers) == "ok\n"
+    assert (
+        doc_blocks.run_standalone(block("import sys\nprint('ok')\nsys.exit(0)\n"), "p.md:3", servers)
+        == "ok\n"
+    )
     with pytest.raises(doc_blocks.BlockFailed, match="exited 3"):
         doc_blocks.run_standalone(block("import sys\nsys.exit(3)\n"), "p.md:3", servers)
 
