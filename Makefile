@@ -98,8 +98,9 @@ test-browser: test-build
 	KCG_SITE_DIR=$(VENV)/site-check $(BIN)/python -m pytest tests/browser
 
 # Figures for docs/maintainers/benchmarks.md; a benchmark, not a test.
+# --stages times `make test` stage by stage in a fresh clone of HEAD (commit first).
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py --stages $(ARGS)
 
 clean:
 	rm -rf site $(VENV)
