@@ -429,6 +429,44 @@ def test_an_explicit_config_with_defaults_is_clean():
 
 
 @register
+class DefaultUnitsNoTraining(DefaultUnitsNoConfig):
+    def __init__(self, units=2, **kwargs):
+        super().__init__(units=units, **kwargs)
+        self.dropout = keras.layers.Dropout(0.5, name="dropout")
+
+    def call(self, inputs):
+        return self.dropout(self.dense(inputs))
+
+
+def test_the_other_checks_run_on_a_rebuilt_model_that_differs():
+    model = DefaultUnitsNoTraining(units=5)
+    model(X)
+    report = check_model(model, X)
+    assert found(report) == ["call_without_training", "config_loses_arguments"], str(report)
+    assert report.skipped == ()
+
+
+@register
+class FunctionArgument(keras.layers.Layer):
+    def __init__(self, function, **kwargs):
+        super().__init__(**kwargs)
+        self.function = function
+
+    def call(self, inputs):
+        return self.function(inputs)
+
+
+def test_a_function_argument_in_a_functional_model_is_found():
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(FunctionArgument(lambda t: t * 2)(inputs)))
+    finding = only(check_model(model, X), Check.NON_SERIALIZABLE_ARGUMENTS)
+    assert finding.observed.startswith(
+        "Functional.get_config() raised NotImplementedError: Object FunctionArgument was created "
+        "by passing non-serializable argument values in `__init__()`"
+    )
+
+
+@register
 class ForgetsUnits(keras.Model):
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
