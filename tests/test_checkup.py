@@ -312,6 +312,46 @@ def test_traceable_call_is_clean(model_class):
 
 
 @register
+class GateOnKnownBatch(keras.Model):
+    """Symbolic calls (batch size None) skip the `if`; predict's trace (batch 4) hits it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, inputs):
+        if inputs.shape[0] is not None and keras.ops.sum(inputs) > 0:
+            return self.dense(-inputs)
+        return self.dense(inputs)
+
+
+def test_a_failure_only_in_the_compiled_functions_is_confirmed_eagerly():
+    finding = only(check_model(GateOnKnownBatch(), X), Check.FAILS_WHEN_TRACED)
+    assert finding.observed.startswith(
+        "model(x) works eagerly, but predict(x) raised OperatorNotAllowedInGraphError: "
+    )
+    assert finding.observed.endswith("; with run_eagerly=True it runs")
+
+
+@register
+class IntegerOutput(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(2)
+
+    def call(self, inputs, training=None):
+        return keras.ops.argmax(self.dense(inputs), axis=-1)
+
+
+def test_a_fit_failure_that_is_not_about_tracing_is_reported_as_it_is():
+    finding = only(check_model(IntegerOutput(), X), Check.CALL_FAILS)
+    assert finding.observed == (
+        "one fit step raised ValueError: No gradients provided for any variable., "
+        "also with run_eagerly=True"
+    )
+
+
+@register
 class ScaledByArgument(keras.Model):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -64,7 +64,7 @@ class Check(enum.Enum):
     """The checks `check_model` runs; each value is the check's stable id."""
 
     CALL_FAILS = "call_fails"
-    """A direct call on the sample raises."""
+    """A run raises for a reason no other check names: the direct call, or `predict` or `fit` also with `run_eagerly=True`."""
     DUNDER_CALL_OVERRIDDEN = "dunder_call_overridden"
     """The model's class replaces `keras.Layer.__call__`."""
     CALL_WITHOUT_TRAINING = "call_without_training"
@@ -492,8 +492,9 @@ class _Checkup:
             return
         self._check_mixed_precision()
         self._symbolic_call()
-        self._save_and_reload(reference)
         self._predict()
+        # Before the fit step, which changes the copy's weights.
+        self._save_and_reload(reference)
         self._fit_step()
         self._retracing()
         self._training_findings()
@@ -704,7 +705,7 @@ class _Checkup:
             # Loading builds the model with a symbolic call, which fails for
             # this model, so a reload differs whatever its config says.
             self.skip([Check.CONFIG_LOSES_ARGUMENTS, Check.UNREGISTERED_CLASS],
-                      "loading builds the model symbolically, which fails (fails_when_traced)")
+                      "the model fails when traced (fails_when_traced), and loading traces it to build it")
             return
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "model.keras")
@@ -790,7 +791,33 @@ class _Checkup:
         except Exception as error:  # noqa: BLE001 - reported, not hidden
             self._traced_failed("model(keras.Input(...)) on inputs shaped like the sample", error)
 
-    def _traced_failed(self, where: str, error: Exception) -> None:
+    def _run_failed(self, where: str, error: Exception, rerun: Any) -> None:
+        """predict or fit raised: a tracing failure if the same run works eagerly."""
+        if self.traced_failure is not None:
+            return  # the symbolic call failed already; the same cause
+        saved = self.copy.run_eagerly
+        self.copy.run_eagerly = True
+        self.copy.predict_function = self.copy.train_function = None
+        try:
+            with self.recorder.phase("rerun"):
+                rerun()
+        except Exception as again:  # noqa: BLE001 - reported, not hidden
+            first, second = _error_text(error), _error_text(again)
+            eagerly = "also with run_eagerly=True" if first == second else (
+                f"and with run_eagerly=True {second}")
+            self.find(
+                Check.CALL_FAILS,
+                f"{where} raised {first}, {eagerly}",
+                "Make the run work on the sample first; the error says what it needs.",
+                "call_fails",
+            )
+        else:
+            self._traced_failed(where, error, "; with run_eagerly=True it runs")
+        finally:
+            self.copy.run_eagerly = saved
+            self.copy.predict_function = self.copy.train_function = None
+
+    def _traced_failed(self, where: str, error: Exception, proof: str = "") -> None:
         message = _error_text(error)
         if self.traced_failure is not None:
             return
@@ -803,7 +830,7 @@ class _Checkup:
             url = "traced"
         self.find(
             Check.FAILS_WHEN_TRACED,
-            f"model(x) works eagerly, but {where} raised {message}",
+            f"model(x) works eagerly, but {where} raised {message}{proof}",
             "Use `keras.ops` in `call` (`keras.ops.cond`, `keras.ops.where`) instead of Python "
             "`if` or NumPy on tensors.",
             url,
@@ -814,7 +841,8 @@ class _Checkup:
             with self.recorder.phase("predict"):
                 self.copy.predict(self.x, batch_size=_batch_size(self.x), verbose=0)
         except Exception as error:  # noqa: BLE001 - reported, not hidden
-            self._traced_failed("predict(x)", error)
+            self._run_failed("predict(x)", error, lambda: self.copy.predict(
+                self.x, batch_size=_batch_size(self.x), verbose=0))
             self.skip([Check.TRAINING_TRUE_IN_PREDICT], "predict failed")
 
     def _fit_step(self) -> None:
@@ -836,7 +864,8 @@ class _Checkup:
                 self.copy.fit(self.x, targets, batch_size=_batch_size(self.x), epochs=1,
                               verbose=0, shuffle=False)
         except Exception as error:  # noqa: BLE001 - reported, not hidden
-            self._traced_failed("one fit step", error)
+            self._run_failed("one fit step", error, lambda: self.copy.fit(
+                self.x, targets, batch_size=_batch_size(self.x), epochs=1, verbose=0, shuffle=False))
             self.skip([Check.CALL_WITHOUT_TRAINING, Check.TRAINING_FALSE_IN_FIT], "the fit step failed")
 
     def _retracing(self) -> None:
