@@ -442,6 +442,7 @@ class _Checkup:
         self.recorder = _TrainingRecorder()
         self.eager_outputs: Any = None
         self.traced_failure: str | None = None
+        self.dunder_owner = _dunder_call_owner(type(model))
 
     # results
 
@@ -479,7 +480,6 @@ class _Checkup:
     # the runs, in order
 
     def _run(self) -> None:
-        self._check_dunder_call()
         reference = self._reference_outputs()
         if reference is _FAILED:
             return
@@ -494,17 +494,10 @@ class _Checkup:
         self._symbolic_call()
         self._predict()
         # Before the fit step, which changes the copy's weights.
-        self._save_and_reload(reference)
+        self._save_and_reload()
         self._fit_step()
         self._retracing()
         self._training_findings()
-
-    def _check_dunder_call(self) -> None:
-        owner = _dunder_call_owner(type(self.model))
-        if owner is not None:
-            self.dunder_owner = owner
-        else:
-            self.dunder_owner = None
 
     def _reference_outputs(self) -> Any:
         """Call the model itself, only when it is built (nothing is built or traced)."""
@@ -697,7 +690,7 @@ class _Checkup:
                 "mixed",
             )
 
-    def _save_and_reload(self, reference: Any) -> None:
+    def _save_and_reload(self) -> None:
         if not self.wants(Check.CONFIG_LOSES_ARGUMENTS, Check.UNREGISTERED_CLASS,
                           Check.NON_SERIALIZABLE_ARGUMENTS):
             return
@@ -875,7 +868,7 @@ class _Checkup:
 
         for name, default in _number_parameters(self.copy):
             other = default + 1
-            traced = tf.function(lambda inputs, value: self.copy(inputs, **{name: value}))
+            traced = tf.function(_call_with_argument(self.copy, name))
             try:
                 traced(self.x, default)
                 traced(self.x, other)
@@ -1050,6 +1043,15 @@ def _dunder_call_owner(cls: type) -> str | None:
                 return None
             return klass.__qualname__
     return None
+
+
+def _call_with_argument(model: keras.Model, name: str) -> Any:
+    """`f(inputs, value)` calling `model(inputs, name=value)`, for tf.function to trace."""
+
+    def call(inputs: Any, value: Any) -> Any:
+        return model(inputs, **{name: value})
+
+    return call
 
 
 def _has_training_parameter(model: keras.Layer) -> bool:
