@@ -148,10 +148,18 @@ def _container(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 
 @functools.cache
-def _parser() -> MarkdownIt:
+def _parser(tables: bool = False) -> MarkdownIt:
     parser = MarkdownIt("commonmark")
+    if tables:
+        parser.enable("table")
     parser.block.ruler.before("fence", "pymdown_container", _container)
     return parser
+
+
+def tokens(text: str, tables: bool = False) -> list[Token]:
+    """A page's markdown-it tokens, read as `parse` reads it (admonitions and
+    content tabs as nested Markdown); with `tables`, GitHub-style tables too."""
+    return _parser(tables).parse(text)
 
 
 @functools.lru_cache(maxsize=256)

@@ -27,7 +27,8 @@ import os
 import re
 import tempfile
 import warnings
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import keras
 import numpy as np
@@ -370,9 +371,7 @@ def _selected_checks(checks: Iterable[Check | str] | None) -> tuple[Check, ...]:
             wanted.add(Check(item))
         except ValueError:
             names = ", ".join(c.value for c in Check)
-            raise ValueError(
-                f"check_model: unknown check {item!r}; the checks are: {names}."
-            ) from None
+            raise ValueError(f"check_model: unknown check {item!r}; the checks are: {names}.") from None
     if not wanted:
         raise ValueError("check_model: checks is empty; leave it out (None) to run every check.")
     return tuple(c for c in Check if c in wanted)
@@ -411,16 +410,14 @@ def _check_sample(sample: Any, name: str) -> None:
             )
         if len(shape) == 0:
             raise ValueError(
-                f"check_model: every array in {name} needs a batch dimension first; "
-                "got a scalar."
+                f"check_model: every array in {name} needs a batch dimension first; got a scalar."
             )
         sizes.add(int(shape[0]))
     if 0 in sizes:
         raise ValueError(f"check_model: {name} has 0 samples; pass at least one.")
     if len(sizes) > 1:
         raise ValueError(
-            f"check_model: the arrays in {name} disagree on the number of samples: "
-            f"{sorted(sizes)}."
+            f"check_model: the arrays in {name} disagree on the number of samples: {sorted(sizes)}."
         )
 
 
@@ -578,8 +575,7 @@ class _Checkup:
             self.find(
                 Check.CONFIG_LOSES_ARGUMENTS,
                 f"{self.name}.from_config({self.name}.get_config()) raised {_error_text(error)}",
-                "Make `get_config` return every constructor argument, under the names "
-                "`__init__` takes.",
+                "Make `get_config` return every constructor argument, under the names `__init__` takes.",
                 "not_deserialized",
             )
             self.skip(list(Check), "needs a copy of the model, and from_config(get_config()) failed")
@@ -592,9 +588,7 @@ class _Checkup:
                 _build_like(copy, self.x)
                 copy.set_weights(self.model.get_weights())
             except Exception as error:  # noqa: BLE001 - reported, not hidden
-                difference = (
-                    f"the model's weights do not fit it: {_error_text(error)}"
-                )
+                difference = f"the model's weights do not fit it: {_error_text(error)}"
         if difference is not None:
             self.find(
                 Check.CONFIG_LOSES_ARGUMENTS,
@@ -643,15 +637,15 @@ class _Checkup:
         self.eager_outputs = outputs
         dropped = []
         for warning in caught:
-            found = re.match(r"Layer '([^']*)' \(of type (\w+)\) was passed an input with a mask",
-                             str(warning.message))
+            found = re.match(
+                r"Layer '([^']*)' \(of type (\w+)\) was passed an input with a mask", str(warning.message)
+            )
             if found and f"{found.group(2)} '{found.group(1)}'" not in dropped:
                 dropped.append(f"{found.group(2)} '{found.group(1)}'")
         if dropped:
             self.find(
                 Check.MASK_DROPPED,
-                f"model(x) warned that {', '.join(dropped)} received an input with a mask "
-                "and dropped it",
+                f"model(x) warned that {', '.join(dropped)} received an input with a mask and dropped it",
                 "Set `self.supports_masking = True` in the layer's `__init__` if it is "
                 "element-wise, or implement `compute_mask`.",
                 "mask",
@@ -671,7 +665,8 @@ class _Checkup:
         if not self.wants(Check.MIXED_PRECISION_OUTPUT):
             return
         mixed = [
-            layer for layer in self.copy._flatten_layers(include_self=False, recursive=True)
+            layer
+            for layer in self.copy._flatten_layers(include_self=False, recursive=True)
             if layer.compute_dtype != layer.variable_dtype
         ]
         if not mixed:
@@ -681,7 +676,11 @@ class _Checkup:
         wrong = [(i, d) for i, d in enumerate(dtypes) if d in ("float16", "bfloat16")]
         if wrong:
             names = ", ".join(f"{type(l).__name__} '{l.name}'" for l in mixed[:3])
-            outputs = ", ".join(f"output {i} is {d}" for i, d in wrong) if len(leaves) > 1 else f"the output is {wrong[0][1]}"
+            outputs = (
+                ", ".join(f"output {i} is {d}" for i, d in wrong)
+                if len(leaves) > 1
+                else f"the output is {wrong[0][1]}"
+            )
             self.find(
                 Check.MIXED_PRECISION_OUTPUT,
                 f"{names}{' and others' if len(mixed) > 3 else ''} compute in "
@@ -691,14 +690,17 @@ class _Checkup:
             )
 
     def _save_and_reload(self) -> None:
-        if not self.wants(Check.CONFIG_LOSES_ARGUMENTS, Check.UNREGISTERED_CLASS,
-                          Check.NON_SERIALIZABLE_ARGUMENTS):
+        if not self.wants(
+            Check.CONFIG_LOSES_ARGUMENTS, Check.UNREGISTERED_CLASS, Check.NON_SERIALIZABLE_ARGUMENTS
+        ):
             return
         if self.traced_failure is not None:
             # Loading builds the model with a symbolic call, which fails for
             # this model, so a reload differs whatever its config says.
-            self.skip([Check.CONFIG_LOSES_ARGUMENTS, Check.UNREGISTERED_CLASS],
-                      "the model fails when traced (fails_when_traced), and loading traces it to build it")
+            self.skip(
+                [Check.CONFIG_LOSES_ARGUMENTS, Check.UNREGISTERED_CLASS],
+                "the model fails when traced (fails_when_traced), and loading traces it to build it",
+            )
             return
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "model.keras")
@@ -706,7 +708,11 @@ class _Checkup:
                 self.copy.save(path)
             except Exception as error:  # noqa: BLE001 - reported, not hidden
                 message = _error_text(error)
-                check = Check.NON_SERIALIZABLE_ARGUMENTS if "serializ" in message else Check.CONFIG_LOSES_ARGUMENTS
+                check = (
+                    Check.NON_SERIALIZABLE_ARGUMENTS
+                    if "serializ" in message
+                    else Check.CONFIG_LOSES_ARGUMENTS
+                )
                 self.find(
                     check,
                     f"model.save('model.keras') raised {message}",
@@ -756,7 +762,9 @@ class _Checkup:
             if len(weights) != len(loaded) or any(
                 a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(weights, loaded)
             ):
-                difference = f"the reloaded model has other weights ({len(loaded)} arrays, the model {len(weights)})"
+                difference = (
+                    f"the reloaded model has other weights ({len(loaded)} arrays, the model {len(weights)})"
+                )
         if difference is None:
             outputs = _to_numpy(self.eager_outputs)
             try:
@@ -796,8 +804,9 @@ class _Checkup:
                 rerun()
         except Exception as again:  # noqa: BLE001 - reported, not hidden
             first, second = _error_text(error), _error_text(again)
-            eagerly = "also with run_eagerly=True" if first == second else (
-                f"and with run_eagerly=True {second}")
+            eagerly = (
+                "also with run_eagerly=True" if first == second else (f"and with run_eagerly=True {second}")
+            )
             self.find(
                 Check.CALL_FAILS,
                 f"{where} raised {first}, {eagerly}",
@@ -834,13 +843,20 @@ class _Checkup:
             with self.recorder.phase("predict"):
                 self.copy.predict(self.x, batch_size=_batch_size(self.x), verbose=0)
         except Exception as error:  # noqa: BLE001 - reported, not hidden
-            self._run_failed("predict(x)", error, lambda: self.copy.predict(
-                self.x, batch_size=_batch_size(self.x), verbose=0))
+            self._run_failed(
+                "predict(x)",
+                error,
+                lambda: self.copy.predict(self.x, batch_size=_batch_size(self.x), verbose=0),
+            )
             self.skip([Check.TRAINING_TRUE_IN_PREDICT], "predict failed")
 
     def _fit_step(self) -> None:
-        if not self.wants(Check.CALL_WITHOUT_TRAINING, Check.TRAINING_FALSE_IN_FIT,
-                          Check.DUNDER_CALL_OVERRIDDEN, Check.FAILS_WHEN_TRACED):
+        if not self.wants(
+            Check.CALL_WITHOUT_TRAINING,
+            Check.TRAINING_FALSE_IN_FIT,
+            Check.DUNDER_CALL_OVERRIDDEN,
+            Check.FAILS_WHEN_TRACED,
+        ):
             return
         if self.y is not None:
             optimizer = self.model.optimizer
@@ -854,11 +870,17 @@ class _Checkup:
             targets = _to_numpy(self.eager_outputs)
         try:
             with self.recorder.phase("fit"):
-                self.copy.fit(self.x, targets, batch_size=_batch_size(self.x), epochs=1,
-                              verbose=0, shuffle=False)
+                self.copy.fit(
+                    self.x, targets, batch_size=_batch_size(self.x), epochs=1, verbose=0, shuffle=False
+                )
         except Exception as error:  # noqa: BLE001 - reported, not hidden
-            self._run_failed("one fit step", error, lambda: self.copy.fit(
-                self.x, targets, batch_size=_batch_size(self.x), epochs=1, verbose=0, shuffle=False))
+            self._run_failed(
+                "one fit step",
+                error,
+                lambda: self.copy.fit(
+                    self.x, targets, batch_size=_batch_size(self.x), epochs=1, verbose=0, shuffle=False
+                ),
+            )
             self.skip([Check.CALL_WITHOUT_TRAINING, Check.TRAINING_FALSE_IN_FIT], "the fit step failed")
 
     def _retracing(self) -> None:
@@ -889,11 +911,16 @@ class _Checkup:
     def _training_findings(self) -> None:
         layers_with_training = self.recorder.records
         if self.dunder_owner is not None:
-            self.skip([Check.CALL_WITHOUT_TRAINING, Check.TRAINING_FALSE_IN_FIT],
-                      "__call__ is overridden, which decides what the sublayers receive")
+            self.skip(
+                [Check.CALL_WITHOUT_TRAINING, Check.TRAINING_FALSE_IN_FIT],
+                "__call__ is overridden, which decides what the sublayers receive",
+            )
             return
-        in_fit = [r for r in layers_with_training if r.phase == "fit"
-                  and r.training is not True and self.recorder.uses_training(r.name)]
+        in_fit = [
+            r
+            for r in layers_with_training
+            if r.phase == "fit" and r.training is not True and self.recorder.uses_training(r.name)
+        ]
         not_true = _unique([r for r in in_fit if r.training is not True])
         if Check.CALL_WITHOUT_TRAINING not in self.skipped and not_true:
             described = ", ".join(f"{r.layer} '{r.name}' received training={r.training!r}" for r in not_true)
@@ -901,8 +928,7 @@ class _Checkup:
                 self.find(
                     Check.CALL_WITHOUT_TRAINING,
                     f"{self.name}.call has no training parameter, and in the fit step {described}",
-                    "Add `training=None` to the signature of `call`; Keras then passes it "
-                    "to every sublayer.",
+                    "Add `training=None` to the signature of `call`; Keras then passes it to every sublayer.",
                     "no_training",
                 )
             else:
@@ -913,9 +939,13 @@ class _Checkup:
                     "freeze it on purpose.",
                     "false_in_fit",
                 )
-        in_predict = _unique([r for r in layers_with_training
-                              if r.phase == "predict" and r.training is True
-                              and self.recorder.uses_training(r.name)])
+        in_predict = _unique(
+            [
+                r
+                for r in layers_with_training
+                if r.phase == "predict" and r.training is True and self.recorder.uses_training(r.name)
+            ]
+        )
         if Check.TRAINING_TRUE_IN_PREDICT not in self.skipped and in_predict:
             described = ", ".join(f"{r.layer} '{r.name}'" for r in in_predict)
             self.find(
@@ -964,8 +994,7 @@ class _TrainingRecorder:
                 original, args, kwargs = self.arguments[name]
                 try:
                     outputs = [
-                        _to_numpy(original(*args, **{**kwargs, "training": value}))
-                        for value in (True, False)
+                        _to_numpy(original(*args, **{**kwargs, "training": value})) for value in (True, False)
                     ]
                 except Exception:  # noqa: BLE001 - cannot tell, so assume it does
                     self.uses[name] = True
@@ -973,7 +1002,7 @@ class _TrainingRecorder:
                     self.uses[name] = not _same_outputs(*outputs)
         return self.uses[name]
 
-    def phase(self, name: str) -> "_Phase":
+    def phase(self, name: str) -> _Phase:
         return _Phase(self, name)
 
     def install(self, model: keras.Model) -> None:

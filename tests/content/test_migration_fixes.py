@@ -10,12 +10,12 @@ as Markdown sees it. Nothing here imports TensorFlow or Keras.
 """
 
 import re
-from pathlib import Path
 
 import pytest
-from markdown_it import MarkdownIt
 
-ROOT = Path(__file__).resolve().parent.parent
+from docs_tooling import markdown
+from docs_tooling.paths import ROOT
+
 PAGE = ROOT / "docs" / "migration" / "keras2-vs-keras3.md"
 CHANGE_PREFIX = "What to change:"
 OUTPUT_MARKER = "<!--pytest-codeblocks:expected-output-->"
@@ -51,7 +51,7 @@ def _difference_rows(tokens):
 
 def fix_problems(text: str) -> list[str]:
     """What is missing from each difference row's fix; empty when every row is complete."""
-    tokens = MarkdownIt("commonmark").parse(text)
+    tokens = markdown.tokens(text)
     problems = []
     rows = list(_difference_rows(tokens))
     if not rows:
@@ -59,22 +59,36 @@ def fix_problems(text: str) -> list[str]:
     for anchor, row in rows:
         where = f"row #{anchor}"
         fix_anchor = f"{anchor}-fix"
-        change_at = next((i for i, token in enumerate(row) if token.type == "inline"
-                          and row[i - 1].type == "paragraph_open"
-                          and token.content.startswith(f"**{CHANGE_PREFIX}**")), None)
+        change_at = next(
+            (
+                i
+                for i, token in enumerate(row)
+                if token.type == "inline"
+                and row[i - 1].type == "paragraph_open"
+                and token.content.startswith(f"**{CHANGE_PREFIX}**")
+            ),
+            None,
+        )
         if change_at is None:
             problems.append(f"{where}: no '**{CHANGE_PREFIX}**' paragraph")
             continue
-        links = [child.attrs.get("href") for child in row[change_at].children or []
-                 if child.type == "link_open"]
+        links = [
+            child.attrs.get("href") for child in row[change_at].children or [] if child.type == "link_open"
+        ]
         if f"#{fix_anchor}" not in links:
             problems.append(f"{where}: the '{CHANGE_PREFIX}' paragraph does not link to #{fix_anchor}")
-        after = row[change_at + 2:]  # past the paragraph's inline and paragraph_close
+        after = row[change_at + 2 :]  # past the paragraph's inline and paragraph_close
         # The next thing after the paragraph is the fix heading, then the fix block.
-        if not (len(after) >= 3 and after[0].type == "heading_open" and after[0].tag == "h4"
-                and _anchor(after[1].content) == fix_anchor):
-            problems.append(f"{where}: no '#### ... {{#{fix_anchor}}}' heading right after "
-                            f"the '{CHANGE_PREFIX}' paragraph")
+        if not (
+            len(after) >= 3
+            and after[0].type == "heading_open"
+            and after[0].tag == "h4"
+            and _anchor(after[1].content) == fix_anchor
+        ):
+            problems.append(
+                f"{where}: no '#### ... {{#{fix_anchor}}}' heading right after "
+                f"the '{CHANGE_PREFIX}' paragraph"
+            )
             continue
         rest = after[3:]  # past heading_open, inline, heading_close
         if not rest or rest[0].type != "fence" or rest[0].info.strip() != "python":
@@ -83,10 +97,14 @@ def fix_problems(text: str) -> list[str]:
         code = rest[0].content
         if not KERAS3_IMPORT.search(code) or KERAS2_IMPORT.search(code):
             problems.append(f"{where}: the fix block must import keras and not tf_keras")
-        if not (len(rest) >= 3 and rest[1].type == "html_block"
-                and rest[1].content.strip() == OUTPUT_MARKER
-                and rest[2].type == "fence" and rest[2].info.strip() == "text"
-                and rest[2].content.strip()):
+        if not (
+            len(rest) >= 3
+            and rest[1].type == "html_block"
+            and rest[1].content.strip() == OUTPUT_MARKER
+            and rest[2].type == "fence"
+            and rest[2].info.strip() == "text"
+            and rest[2].content.strip()
+        ):
             problems.append(f"{where}: the fix block's printed output is not shown after it")
     return problems
 
@@ -100,12 +118,13 @@ def test_every_difference_has_its_fix_block_and_link():
 
 
 def test_the_page_has_differences_to_check():
-    rows = list(_difference_rows(MarkdownIt("commonmark").parse(PAGE_TEXT)))
+    rows = list(_difference_rows(markdown.tokens(PAGE_TEXT)))
     assert len(rows) >= 12
 
 
 # The checks above must be able to fail: each change below breaks one row of the
 # real page, and the checker must name that row.
+
 
 def _first_fix_section(text: str) -> tuple[int, int]:
     """Start and end offsets of the first '#### Fix' heading through its shown output."""
@@ -116,11 +135,13 @@ def _first_fix_section(text: str) -> tuple[int, int]:
 
 
 def _first_row_anchor(text: str) -> str:
-    return next(_difference_rows(MarkdownIt("commonmark").parse(text)))[0]
+    return next(_difference_rows(markdown.tokens(text)))[0]
 
 
-@pytest.mark.parametrize("breakage", ["fix section removed", "link removed", "heading removed",
-                                      "fix imports tf_keras", "output not shown"])
+@pytest.mark.parametrize(
+    "breakage",
+    ["fix section removed", "link removed", "heading removed", "fix imports tf_keras", "output not shown"],
+)
 def test_checker_names_the_broken_row(breakage):
     text = PAGE_TEXT
     start, end = _first_fix_section(text)
@@ -136,7 +157,7 @@ def test_checker_names_the_broken_row(breakage):
     elif breakage == "fix imports tf_keras":
         text = text[:start] + section.replace("import keras\n", "import tf_keras as keras\n") + text[end:]
     elif breakage == "output not shown":
-        text = text[:start] + section[:section.index(OUTPUT_MARKER)] + text[end:]
+        text = text[:start] + section[: section.index(OUTPUT_MARKER)] + text[end:]
     assert section.startswith("#### ") and f"{{#{anchor}-fix}}" in section.splitlines()[0]
     # Only what the breakage adds counts, so this test fails only on the checker.
     problems = [problem for problem in fix_problems(text) if problem not in fix_problems(PAGE_TEXT)]

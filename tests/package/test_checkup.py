@@ -28,8 +28,8 @@ from keras_call_guide import (
     TwoInputClassifier,
     TwoLayerClassifier,
     check_model,
+    checkup,
 )
-from keras_call_guide import checkup
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 X = np.linspace(-1.0, 1.0, 12, dtype="float32").reshape(4, 3)
@@ -145,9 +145,7 @@ class NormForwarded(NormFrozenByArgument):
 def test_batch_normalization_kept_in_inference_mode_is_found():
     finding = only(check_model(NormFrozenByArgument(), X), Check.TRAINING_FALSE_IN_FIT)
     assert finding.severity is Severity.WARNING
-    assert finding.observed == (
-        "in the fit step, BatchNormalization 'norm' received training=False"
-    )
+    assert finding.observed == ("in the fit step, BatchNormalization 'norm' received training=False")
 
 
 def test_forwarded_training_is_clean():
@@ -229,8 +227,10 @@ def test_two_positional_tensor_parameters_are_found(built):
         "model(a, b) works"
     )
     # Nothing else could run; each skipped check says why.
-    assert {s.check for s in report.skipped} == set(Check) - {Check.POSITIONAL_TENSOR_PARAMETERS,
-                                                              Check.CALL_FAILS}
+    assert {s.check for s in report.skipped} == set(Check) - {
+        Check.POSITIONAL_TENSOR_PARAMETERS,
+        Check.CALL_FAILS,
+    }
     assert all(s.reason == "the direct call on the sample failed" for s in report.skipped)
 
 
@@ -346,8 +346,7 @@ class IntegerOutput(keras.Model):
 def test_a_fit_failure_that_is_not_about_tracing_is_reported_as_it_is():
     finding = only(check_model(IntegerOutput(), X), Check.CALL_FAILS)
     assert finding.observed == (
-        "one fit step raised ValueError: No gradients provided for any variable., "
-        "also with run_eagerly=True"
+        "one fit step raised ValueError: No gradients provided for any variable., also with run_eagerly=True"
     )
 
 
@@ -378,8 +377,7 @@ class ScaledBySetting(keras.Model):
 def test_retracing_on_python_numbers_is_found():
     finding = only(check_model(ScaledByArgument(), X), Check.RETRACING_PYTHON_ARGUMENTS)
     assert finding.observed == (
-        "a tf.function calling model(x, scale=...) traced 2 times for 2 calls, "
-        "scale=1.0 and scale=2.0"
+        "a tf.function calling model(x, scale=...) traced 2 times for 2 calls, scale=1.0 and scale=2.0"
     )
 
 
@@ -651,9 +649,7 @@ def test_a_float16_output_is_found(mixed_float16):
     model = MixedHead()
     keras.config.set_dtype_policy("float32")  # the policy the model was made under counts
     finding = only(check_model(model, X), Check.MIXED_PRECISION_OUTPUT)
-    assert finding.observed == (
-        "Dense 'hidden', Dense 'head' compute in float16, and the output is float16"
-    )
+    assert finding.observed == ("Dense 'hidden', Dense 'head' compute in float16, and the output is float16")
     assert keras.config.dtype_policy().name == "float32"
 
 
@@ -677,13 +673,15 @@ def functional_model():
 
 
 def sequential_model():
-    return keras.Sequential([
-        keras.Input(shape=(3,)),
-        keras.layers.Dense(4, activation="relu"),
-        keras.layers.BatchNormalization(),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(2, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(3,)),
+            keras.layers.Dense(4, activation="relu"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -795,16 +793,18 @@ def test_an_unbuilt_model_stays_unbuilt():
 def test_the_report_reads_as_a_list():
     report = check_model(NoTrainingParameter(), X, checks=["call_without_training", Check.MASK_DROPPED])
     assert report.checks == (Check.CALL_WITHOUT_TRAINING, Check.MASK_DROPPED)
-    assert str(report) == "\n".join([
-        "check_model(NoTrainingParameter): 1 finding, 2 of 2 checks ran",
-        "- error: call_without_training",
-        "    observed: NoTrainingParameter.call has no training parameter, and in the fit step "
-        "Dropout 'dropout' received training=False",
-        "    fix: Add `training=None` to the signature of `call`; Keras then passes it to every "
-        "sublayer.",
-        "    see: https://keras-call-guide.example.org/guide/training-argument/"
-        "#a-call-without-a-training-parameter-inside-fit",
-    ])
+    assert str(report) == "\n".join(
+        [
+            "check_model(NoTrainingParameter): 1 finding, 2 of 2 checks ran",
+            "- error: call_without_training",
+            "    observed: NoTrainingParameter.call has no training parameter, and in the fit step "
+            "Dropout 'dropout' received training=False",
+            "    fix: Add `training=None` to the signature of `call`; Keras then passes it to every "
+            "sublayer.",
+            "    see: https://keras-call-guide.example.org/guide/training-argument/"
+            "#a-call-without-a-training-parameter-inside-fit",
+        ]
+    )
     assert not report.ok
 
 
@@ -840,8 +840,7 @@ def test_raise_on_findings_raises_with_the_report():
 
 
 def test_raise_on_findings_returns_a_clean_report():
-    report = check_model(WithTrainingParameter(), X, checks=["call_without_training"],
-                         raise_on_findings=True)
+    report = check_model(WithTrainingParameter(), X, checks=["call_without_training"], raise_on_findings=True)
     assert report.ok
 
 
@@ -885,15 +884,31 @@ def test_the_site_url_is_the_one_mkdocs_builds():
         (None, None, {}, ValueError, "sample_inputs is None"),
         (None, [], {}, ValueError, "sample_inputs is empty"),
         (None, np.ones((0, 3)), {}, ValueError, "sample_inputs has 0 samples"),
-        (None, [np.ones((2, 3)), np.ones((3, 3))], {}, ValueError, r"disagree on the number of samples: \[2, 3\]"),
+        (
+            None,
+            [np.ones((2, 3)), np.ones((3, 3))],
+            {},
+            ValueError,
+            r"disagree on the number of samples: \[2, 3\]",
+        ),
         (None, [[1.0, 2.0]], {}, TypeError, "must hold arrays or tensors .* got float"),
         (None, np.float32(1.0), {}, ValueError, "needs a batch dimension first; got a scalar"),
-        (None, X, {"checks": ["call_without_trainig"]}, ValueError,
-         "unknown check 'call_without_trainig'; the checks are: call_fails, "),
+        (
+            None,
+            X,
+            {"checks": ["call_without_trainig"]},
+            ValueError,
+            "unknown check 'call_without_trainig'; the checks are: call_fails, ",
+        ),
         (None, X, {"checks": "mask_dropped"}, TypeError, r"got a single str .* checks=\['mask_dropped'\]"),
         (None, X, {"checks": []}, ValueError, "checks is empty"),
-        (None, X, {"sample_targets": np.zeros((4, 1))}, ValueError,
-         "sample_targets need a compiled model, .* WithTrainingParameter is not compiled"),
+        (
+            None,
+            X,
+            {"sample_targets": np.zeros((4, 1))},
+            ValueError,
+            "sample_targets need a compiled model, .* WithTrainingParameter is not compiled",
+        ),
     ],
 )
 def test_wrong_arguments_are_named(model, sample, options, error, message):
@@ -909,6 +924,13 @@ def test_legacy_tf_keras_models_are_named():
 
 
 def test_the_package_exports_the_checkup():
-    for name in ("check_model", "Check", "CheckupReport", "Finding", "ModelCheckupError",
-                 "Severity", "Skipped"):
+    for name in (
+        "check_model",
+        "Check",
+        "CheckupReport",
+        "Finding",
+        "ModelCheckupError",
+        "Severity",
+        "Skipped",
+    ):
         assert getattr(keras_call_guide, name) is getattr(checkup, name)

@@ -1,0 +1,277 @@
+"""Every troubleshooting entry reproduces its message, proves its cause and runs its fix.
+
+The convention (docs/maintainers/writing-pages.md, "Troubleshooting entries"): each `## ` heading
+on docs/guide/troubleshooting/*.md other than index.md is an entry with an explicit anchor, and
+holds, in this order, the labels **Reproduce.**, **Cause.** and **Fix.** (or **Fix 1.**,
+**Fix 2.**, ...), each a paragraph that starts with the bold label and is followed by at least one
+```python block with its shown output before the next label or heading. The doc-block tests run
+those blocks and check their output; these tests check that the blocks are there, and that the
+index table links only to entries that exist.
+
+The pages are read with markdown-it-py, the CommonMark parser, so a label or a fence inside a code
+block or an HTML comment does not count. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from docs_tooling import markdown
+from docs_tooling.paths import ROOT
+
+SECTION = ROOT / "docs" / "guide" / "troubleshooting"
+INDEX = SECTION / "index.md"
+PAGES = sorted(path for path in SECTION.glob("*.md") if path.name != "index.md")
+
+EXPECTED_OUTPUT = "<!--pytest-codeblocks:expected-output-->"
+LABEL = re.compile(r"^\*\*(Reproduce|Cause|Fix(?: (\d+))?)\.\*\*")
+HEADING_ANCHOR = re.compile(r"\{\s*#([\w-]+)\s*\}\s*$")
+# A line of shown output that reports an error or a warning: "ValueError: ...", "UserWarning: ...".
+ERROR_LINE = re.compile(r"^[A-Z]\w*(?:Error|Exception|Warning): ")
+
+
+@dataclass
+class Block:
+    line: int  # 1-based line of the opening fence
+    output: str | None  # the shown output under it, or None when none is shown
+
+
+@dataclass
+class Part:
+    label: str  # "Reproduce", "Cause", "Fix", "Fix 1", ...
+    line: int
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Entry:
+    page: Path
+    heading: str
+    line: int
+    anchor: str | None
+    parts: list[Part] = field(default_factory=list)
+    unlabelled_blocks: list[Block] = field(default_factory=list)  # python blocks before any label
+
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line} ({self.anchor or self.heading})"
+
+
+def parse(text: str, page: Path) -> list[Entry]:
+    """The entries of one page: its `## ` headings, with their labelled parts and python blocks."""
+    tokens = markdown.tokens(text)
+    entries: list[Entry] = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h2":
+            heading = tokens[index + 1].content
+            anchor = HEADING_ANCHOR.search(heading)
+            entries.append(Entry(page, heading, token.map[0] + 1, anchor and anchor.group(1)))
+            continue
+        if not entries:  # the page's title and introduction
+            continue
+        entry = entries[-1]
+        if token.type == "paragraph_open":
+            found = LABEL.match(tokens[index + 1].content)
+            if found:
+                entry.parts.append(Part(found.group(1), token.map[0] + 1))
+        elif token.type == "fence" and token.info.strip() == "python":
+            block = Block(token.map[0] + 1, shown_output(tokens, index))
+            (entry.parts[-1].blocks if entry.parts else entry.unlabelled_blocks).append(block)
+    return entries
+
+
+def shown_output(tokens, index: int) -> str | None:
+    """The text fence that the expected-output comment attaches to the python fence at `index`."""
+    rest = tokens[index + 1 : index + 3]
+    if (
+        len(rest) == 2
+        and rest[0].type == "html_block"
+        and rest[0].content.strip() == EXPECTED_OUTPUT
+        and rest[1].type == "fence"
+    ):
+        return rest[1].content
+    return None
+
+
+def structure_problems(entry: Entry) -> list[str]:
+    """What is missing or out of order in one entry; empty when it follows the convention."""
+    problems = []
+    if entry.anchor is None:
+        problems.append("the heading has no explicit anchor { #... }")
+    labels = [part.label for part in entry.parts]
+    fixes = labels[2:]
+    numbered = [f"Fix {number}" for number in range(1, len(fixes) + 1)]
+    if labels[:2] != ["Reproduce", "Cause"] or not (
+        fixes == ["Fix"] or (len(fixes) >= 2 and fixes == numbered)
+    ):
+        problems.append(f"labels {labels}: expected Reproduce, Cause, then Fix (or Fix 1, Fix 2, ...)")
+    if entry.unlabelled_blocks:
+        problems.append(f"python block at line {entry.unlabelled_blocks[0].line} comes before **Reproduce.**")
+    for part in entry.parts:
+        if not part.blocks:
+            problems.append(f"**{part.label}.** (line {part.line}) has no python block before the next label")
+        for block in part.blocks:
+            if block.output is None:
+                problems.append(f"python block at line {block.line} (**{part.label}.**) shows no output")
+    return problems
+
+
+def error_lines(part: Part) -> set[str]:
+    return {
+        line for block in part.blocks for line in (block.output or "").splitlines() if ERROR_LINE.match(line)
+    }
+
+
+ENTRIES = [entry for page in PAGES for entry in parse(page.read_text(encoding="utf-8"), page)]
+
+
+def test_the_section_has_pages_and_entries():
+    assert {page.name for page in PAGES} >= {"building.md", "calling.md", "graph-mode.md", "saving.md"}
+    assert len(ENTRIES) >= 27
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: f"{entry.page.stem}#{entry.anchor}")
+def test_entry_reproduces_proves_its_cause_and_runs_its_fix(entry):
+    problems = structure_problems(entry)
+    assert not problems, f"{entry.where()}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: f"{entry.page.stem}#{entry.anchor}")
+def test_fix_output_no_longer_shows_the_error(entry):
+    """A cheap check that the fix removes the error: no error line of Reproduce reappears in a Fix."""
+    reproduced = set().union(*(error_lines(p) for p in entry.parts if p.label == "Reproduce"))
+    for part in entry.parts:
+        if part.label.startswith("Fix"):
+            still = reproduced & error_lines(part)
+            assert not still, f"{entry.where()}: **{part.label}.** still prints {sorted(still)}"
+
+
+def index_links() -> list[tuple[str, str]]:
+    """(link text, href) of every link in the index page's tables."""
+    tokens = markdown.tokens(tables=True, text=INDEX.read_text(encoding="utf-8"))
+    links, in_table = [], False
+    for token in tokens:
+        if token.type in ("table_open", "table_close"):
+            in_table = token.type == "table_open"
+        elif in_table and token.type == "inline":
+            links += [
+                (child.attrGet("href"), token.content)
+                for child in token.children or []
+                if child.type == "link_open"
+            ]
+    return [(text, href) for href, text in links]
+
+
+def test_every_index_table_link_points_at_an_entry():
+    anchors = {(entry.page.name, entry.anchor) for entry in ENTRIES}
+    links = index_links()
+    assert len(links) >= 27
+    broken = []
+    for text, href in links:
+        page, _, anchor = href.partition("#")
+        if (page, anchor) not in anchors:
+            broken.append(f"{href} (row: {text})")
+    assert not broken, "index.md links to entries that do not exist:\n  " + "\n  ".join(broken)
+
+
+def test_every_entry_of_an_indexed_page_is_in_the_index_table():
+    linked = {href for _, href in index_links()}
+    indexed_pages = {href.partition("#")[0] for href in linked}
+    missing = [
+        entry.where()
+        for entry in ENTRIES
+        if entry.page.name in indexed_pages and f"{entry.page.name}#{entry.anchor}" not in linked
+    ]
+    assert not missing, "entries no row of the index table links to:\n  " + "\n  ".join(missing)
+
+
+# The checks above must be able to fail: each case below breaks a well-formed entry one way.
+GOOD_ENTRY = """# Page
+
+## `ValueError: boom` { #boom }
+
+**Reproduce.** It fails.
+
+```python
+print("ValueError: boom")
+```
+<!--pytest-codeblocks:expected-output-->
+```text
+ValueError: boom
+```
+
+**Cause.** Why.
+
+```python
+print("state")
+```
+<!--pytest-codeblocks:expected-output-->
+```text
+state
+```
+
+**Fix.** Like this.
+
+```python
+print("fixed")
+```
+<!--pytest-codeblocks:expected-output-->
+```text
+fixed
+```
+"""
+
+FIX_BLOCK = (
+    '\n```python\nprint("fixed")\n```\n<!--pytest-codeblocks:expected-output-->\n```text\nfixed\n```\n'
+)
+
+
+@pytest.mark.parametrize(
+    "broken, expected",
+    [
+        (GOOD_ENTRY.replace(FIX_BLOCK, "\n"), "**Fix.** (line 25) has no python block"),
+        (GOOD_ENTRY.replace("**Cause.** Why.", "Why."), "expected Reproduce, Cause, then Fix"),
+        (
+            GOOD_ENTRY.replace("**Fix.** Like this.", "**Fix 1.** Like this."),
+            "expected Reproduce, Cause, then Fix",
+        ),
+        (GOOD_ENTRY.replace(" { #boom }", ""), "no explicit anchor"),
+        (
+            GOOD_ENTRY.replace('```python\nprint("state")', '```text\nprint("state")'),
+            "**Cause.** (line 15) has no python block",
+        ),
+        (
+            GOOD_ENTRY.replace("<!--pytest-codeblocks:expected-output-->\n```text\nfixed", "```text\nfixed"),
+            "shows no output",
+        ),
+        (
+            GOOD_ENTRY.replace(
+                "**Reproduce.** It fails.", "```python\nprint(1)\n```\n\n**Reproduce.** It fails."
+            ),
+            "comes before **Reproduce.**",
+        ),
+    ],
+)
+def test_structure_check_catches_a_broken_entry(broken, expected):
+    assert not structure_problems(parse(GOOD_ENTRY, SECTION / "good.md")[0])
+    problems = structure_problems(parse(broken, SECTION / "broken.md")[0])
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_a_label_inside_a_code_block_does_not_count():
+    hidden = GOOD_ENTRY.replace("**Fix.** Like this.", "```text\n**Fix.** Like this.\n```")
+    problems = structure_problems(parse(hidden, SECTION / "hidden.md")[0])
+    assert any("expected Reproduce, Cause, then Fix" in problem for problem in problems), problems
+
+
+def test_error_check_catches_a_fix_that_still_fails():
+    still_failing = GOOD_ENTRY.replace(
+        'print("fixed")\n```\n<!--pytest-codeblocks:expected-output-->\n```text\nfixed',
+        'print("ValueError: boom")\n```\n<!--pytest-codeblocks:expected-output-->\n```text\nValueError: boom',
+    )
+    entry = parse(still_failing, SECTION / "still.md")[0]
+    with pytest.raises(AssertionError, match="still prints"):
+        test_fix_output_no_longer_shows_the_error(entry)
