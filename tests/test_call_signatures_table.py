@@ -17,7 +17,7 @@ from tests.doc_blocks import collected_blocks
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "guide" / "call-signatures.md"
 ENTRY_POINTS = ("direct", "symbolic", "fit", "evaluate", "predict", "save/load")
-HEADER = "| `call` signature | " + " | ".join(ENTRY_POINTS) + " |"
+HEADER = "| `call(self, ...)` | " + " | ".join(ENTRY_POINTS) + " |"
 SECTION = re.compile(r"^## .+ \{ #(?P<anchor>[a-z0-9-]+) \}$")
 CELL = re.compile(r"^\[(?P<text>.+)\]\(#(?P<anchor>[a-z0-9-]+)\)$")
 # A line of a block's output: the entry point, then "ok", "N of M" (weights restored)
