@@ -10,12 +10,11 @@ Nothing here imports TensorFlow or Keras.
 """
 
 import re
-from pathlib import Path
 
-from tests.doc_blocks import collected_blocks
+from docs_tooling.doc_blocks import collected_blocks
+from docs_tooling.paths import DOCS
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "docs" / "guide" / "call-signatures.md"
+PAGE = DOCS / "guide" / "call-signatures.md"
 ENTRY_POINTS = ("direct", "symbolic", "fit", "evaluate", "predict", "save/load")
 HEADER = "| `call(self, ...)` | " + " | ".join(ENTRY_POINTS) + " |"
 SECTION = re.compile(r"^## .+ \{ #(?P<anchor>[a-z0-9-]+) \}$")
@@ -36,7 +35,7 @@ def parse_table(lines):
     """The table's rows as lists of (text, anchor), one pair per cell."""
     start = lines.index(HEADER)
     rows = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         cells = []
@@ -50,8 +49,11 @@ def parse_table(lines):
 
 def shown_verdicts(lines, blocks):
     """For each section, in page order: its anchor and the verdict its shown output gives each entry point."""
-    sections = [(number, SECTION.match(line)["anchor"])
-                for number, line in enumerate(lines, start=1) if SECTION.match(line)]
+    sections = [
+        (number, SECTION.match(line)["anchor"])
+        for number, line in enumerate(lines, start=1)
+        if SECTION.match(line)
+    ]
     verdicts = {}
     for block in blocks:
         owners = [anchor for number, anchor in sections if number < block.lineno]
@@ -73,14 +75,15 @@ def mismatches(page_text, blocks):
     problems = []
     if [row[0][1] for row in rows] != [anchor for anchor, _ in sections]:
         problems.append("the table's rows are not the page's sections, in order")
-    for row, (anchor, verdicts) in zip(rows, sections):
+    # A length mismatch is reported just above; compare the rows both have.
+    for row, (anchor, verdicts) in zip(rows, sections, strict=False):
         if verdicts is None:
             problems.append(f"{anchor}: the section has no block")
             continue
         if len(row) != 1 + len(ENTRY_POINTS):
             problems.append(f"{anchor}: {len(row)} cells")
             continue
-        for entry, (text, target) in zip(ENTRY_POINTS, row[1:]):
+        for entry, (text, target) in zip(ENTRY_POINTS, row[1:], strict=True):
             if target != anchor:
                 problems.append(f"{anchor}/{entry}: links to #{target}")
             if text != verdicts[entry]:
@@ -107,9 +110,7 @@ def test_an_altered_cell_is_caught():
     # The check itself must be able to fail: change one verdict in the table only.
     altered = PAGE_TEXT.replace("[TypeError](#several-tensors)", "[ok](#several-tensors)", 1)
     assert altered != PAGE_TEXT
-    assert mismatches(altered, BLOCKS) == [
-        "several-tensors/fit: table says 'ok', block shows 'TypeError'"
-    ]
+    assert mismatches(altered, BLOCKS) == ["several-tensors/fit: table says 'ok', block shows 'TypeError'"]
 
 
 def test_a_cell_linking_elsewhere_is_caught():
