@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import keras_call_guide
+from docs_tooling.paths import ROOT
 from keras_call_guide import (
     Check,
     CheckupReport,
@@ -31,7 +32,6 @@ from keras_call_guide import (
     checkup,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 X = np.linspace(-1.0, 1.0, 12, dtype="float32").reshape(4, 3)
 register = keras.saving.register_keras_serializable(package="checkup_tests")
 
@@ -732,7 +732,7 @@ def assert_same_state(before: dict, after: dict) -> None:
     for key in before:
         if key in ("weights", "optimizer"):
             assert len(before[key]) == len(after[key]), key
-            for a, b in zip(before[key], after[key]):
+            for a, b in zip(before[key], after[key], strict=True):
                 np.testing.assert_array_equal(a, b, err_msg=key)
         else:
             assert before[key] == after[key], key
@@ -760,7 +760,7 @@ def test_the_model_is_left_as_it_was_when_a_check_raises(monkeypatch):
     def broken_fit_step(self):
         raise RuntimeError("a check failed")
 
-    monkeypatch.setattr(checkup._Checkup, "_fit_step", broken_fit_step)
+    monkeypatch.setattr(checkup.checks._Checkup, "_fit_step", broken_fit_step)
     with pytest.raises(RuntimeError, match="a check failed"):
         check_model(model, X)
     assert_same_state(before, state(model))
@@ -774,7 +774,7 @@ def test_the_global_policy_is_restored_when_a_check_raises(monkeypatch, mixed_fl
         assert keras.config.dtype_policy().name == "mixed_float16"  # the copy's policy is in force
         raise RuntimeError("a check failed")
 
-    monkeypatch.setattr(checkup._Checkup, "_predict", broken_predict)
+    monkeypatch.setattr(checkup.checks._Checkup, "_predict", broken_predict)
     with pytest.raises(RuntimeError, match="a check failed"):
         check_model(model, X)
     assert keras.config.dtype_policy().name == "float32"
@@ -845,7 +845,7 @@ def test_raise_on_findings_returns_a_clean_report():
 
 
 def test_every_check_has_a_severity():
-    assert set(checkup._SEVERITY) == set(Check)
+    assert set(checkup.report.SEVERITY) == set(Check)
 
 
 # --- the links ------------------------------------------------------------------------------------
@@ -857,7 +857,7 @@ def page_ids(page: pathlib.Path) -> set[str]:
     return set(re.findall(r'\bid="([^"]+)"', html))
 
 
-@pytest.mark.parametrize("url", sorted(set(checkup._URLS.values())))
+@pytest.mark.parametrize("url", sorted(set(checkup.report.GUIDE_SECTIONS.values())))
 def test_every_link_points_at_a_page_and_heading_of_the_guide(url):
     path, _, anchor = url.partition("#")
     page = ROOT / "docs" / (path.rstrip("/") + ".md")
