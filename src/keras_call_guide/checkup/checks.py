@@ -65,7 +65,7 @@ def check_model(
     the samples in one batch, calls it in a `tf.function` with new values
     of its number arguments, and saves it to a `.keras` file in a temporary
     directory and loads it back. Each run is watched for one of the traps
-    the guide documents; see `Check` for the list.
+    the guide documents; see [`Check`][keras_call_guide.checkup.Check] for the list.
 
     The model is not changed. The copy is
     `type(model).from_config(model.get_config())` with the model's weights
@@ -93,13 +93,13 @@ def check_model(
             of them, each with the batch dimension first.
         sample_targets: The targets for the samples, as `y` for `fit`.
             Needs a compiled model, whose loss the `fit` step then uses.
-        checks: The checks to run, as `Check` members or their string ids;
+        checks: The checks to run, as [`Check`][keras_call_guide.checkup.Check] members or their string ids;
             `None` runs them all.
-        raise_on_findings: Raise `ModelCheckupError` (an
+        raise_on_findings: Raise [`ModelCheckupError`][keras_call_guide.checkup.ModelCheckupError] (an
             `AssertionError`) carrying the report when anything is found.
 
     Returns:
-        A `CheckupReport`.
+        A [`CheckupReport`][keras_call_guide.checkup.CheckupReport].
 
     Raises:
         TypeError: If `model` is not a Keras 3 `keras.Model`, or the sample

@@ -39,7 +39,10 @@ class Severity(enum.Enum):
 
 
 class Check(enum.Enum):
-    """The checks `check_model` runs; each value is the check's stable id."""
+    """The checks [`check_model`][keras_call_guide.checkup.check_model] runs.
+
+    Each value is the check's stable id.
+    """
 
     CALL_FAILS = "call_fails"
     """A run raises for a reason no other check names: the direct call, or `predict` or `fit`
@@ -80,7 +83,7 @@ class Finding:
         observed: What the checkup saw, with the values it saw.
         fix: The fix, in one sentence.
         url: The section of the guide that proves it, relative to
-            `SITE_URL`, such as `"guide/training-argument/#..."`.
+            [`SITE_URL`][keras_call_guide.checkup.SITE_URL], such as `"guide/training-argument/#..."`.
     """
 
     check: Check
@@ -91,7 +94,7 @@ class Finding:
 
     @property
     def full_url(self) -> str:
-        """`url` joined to `SITE_URL`."""
+        """`url` joined to [`SITE_URL`][keras_call_guide.checkup.SITE_URL]."""
         return SITE_URL + self.url
 
     def __str__(self) -> str:
@@ -118,12 +121,13 @@ class Skipped:
 
 @dataclasses.dataclass(frozen=True)
 class CheckupReport:
-    """What `check_model` found.
+    """What [`check_model`][keras_call_guide.checkup.check_model] found.
 
     Attributes:
         model: The model's class name.
-        checks: The checks that were asked for, in `Check` order.
-        findings: One `Finding` per trap found, in `Check` order.
+        checks: The checks that were asked for, in [`Check`][keras_call_guide.checkup.Check] order.
+        findings: One [`Finding`][keras_call_guide.checkup.Finding] per trap found,
+            in [`Check`][keras_call_guide.checkup.Check] order.
         skipped: The checks that could not run, with the reason.
 
     `str(report)` lists the findings and the skipped checks; `report.ok`
@@ -163,13 +167,15 @@ class CheckupReport:
 
 
 class ModelCheckupError(AssertionError):
-    """Raised by `check_model(..., raise_on_findings=True)` when it finds something.
+    """Raised by [`check_model(..., raise_on_findings=True)`][keras_call_guide.checkup.check_model]
+    when it finds something.
 
-    An `AssertionError`, so a test that calls `check_model` fails with the
-    report as its message.
+    An `AssertionError`, so a test that calls
+    [`check_model`][keras_call_guide.checkup.check_model] fails with the report
+    as its message.
 
     Attributes:
-        report: The `CheckupReport`.
+        report: The [`CheckupReport`][keras_call_guide.checkup.CheckupReport].
     """
 
     def __init__(self, report: CheckupReport):
