@@ -533,22 +533,26 @@ class _Checkup:
         """predict or fit raised: a tracing failure if the same run works eagerly."""
         if self.traced_failure is not None:
             return  # the symbolic call failed already; the same cause
-        try:
-            with _keras_internals.run_eagerly_afresh(self.copy), self.recorder.phase("rerun"):
-                rerun()
-        except Exception as again:  # noqa: BLE001 - reported, not hidden
-            first, second = _error_text(error), _error_text(again)
-            eagerly = (
-                "also with run_eagerly=True" if first == second else (f"and with run_eagerly=True {second}")
-            )
-            self.find(
-                Check.CALL_FAILS,
-                f"{where} raised {first}, {eagerly}",
-                "Make the run work on the sample first; the error says what it needs.",
-                "call_fails",
-            )
-        else:
-            self._traced_failed(where, error, "; with run_eagerly=True it runs")
+        # Outside the `try`: a KerasInternalsError is Keras changing, not the model failing.
+        with _keras_internals.run_eagerly_afresh(self.copy):
+            try:
+                with self.recorder.phase("rerun"):
+                    rerun()
+            except Exception as again:  # noqa: BLE001 - reported, not hidden
+                first, second = _error_text(error), _error_text(again)
+                eagerly = (
+                    "also with run_eagerly=True"
+                    if first == second
+                    else (f"and with run_eagerly=True {second}")
+                )
+                self.find(
+                    Check.CALL_FAILS,
+                    f"{where} raised {first}, {eagerly}",
+                    "Make the run work on the sample first; the error says what it needs.",
+                    "call_fails",
+                )
+            else:
+                self._traced_failed(where, error, "; with run_eagerly=True it runs")
 
     def _traced_failed(self, where: str, error: Exception, proof: str = "") -> None:
         message = _error_text(error)
