@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from urllib.parse import urlsplit
 
+import pytest
+
 from docs_tooling.browser import harness, links
 
 SEARCH_TERM = "training"
@@ -140,6 +142,32 @@ def test_home_page_renders(page, server, mkdocs_config):
     # The theme's stylesheet applied: the header is painted, not transparent.
     header_background = page.eval_on_selector(".md-header", "el => getComputedStyle(el).backgroundColor")
     assert header_background not in ("rgba(0, 0, 0, 0)", "transparent")
+
+
+def test_no_first_visit_downloads_the_search_index(visits):
+    problems = failures(visits, lambda v: [r.url for r in v.requests if harness.SEARCH_INDEX in r.url])
+    assert not problems, f"pages that fetched the search index before search was used:\n{problems}"
+
+
+@pytest.mark.parametrize("reach", ["hover", "click", "shortcut"])
+def test_reaching_for_search_downloads_the_index_once(page, server, reach):
+    index_requests = []
+    page.on("request", lambda r: index_requests.append(r.url) if harness.SEARCH_INDEX in r.url else None)
+    page.goto(server.base + "guide/first-models/", wait_until="networkidle")
+    assert index_requests == [], "the index was fetched before search was used"
+    search = page.locator("label.md-search__icon, .md-search__input").first
+    with page.expect_response(lambda response: harness.SEARCH_INDEX in response.url) as response:
+        if reach == "hover":
+            page.locator(".md-search").first.hover()
+        elif reach == "click":
+            search.click()
+        else:
+            page.keyboard.press("/")
+    assert response.value.ok
+    page.keyboard.press("Escape")
+    page.locator(".md-search").first.hover()
+    page.wait_for_load_state("networkidle")
+    assert len(index_requests) == 1, index_requests
 
 
 def test_search_offers_the_training_page_first(page, server):

@@ -42,6 +42,7 @@ IN_SHORT = '!!! abstract "In short"'
 EXPECTED_OUTPUT = "<!--pytest-codeblocks:expected-output-->"
 EXPLICIT_ANCHOR = re.compile(r"\s*\{\s*#([\w-]+)\s*\}\s*$")
 HTML_ID = re.compile(r"""\bid=["']([\w-]+)["']""")
+FRONT_MATTER = re.compile(r"\A---\n.*?^---\n", re.S | re.M)
 
 
 @dataclass
@@ -107,9 +108,15 @@ def has_checked_block(tokens, section: Section) -> bool:
     return False
 
 
+def without_front_matter(text: str) -> str:
+    """The page without its YAML front matter (`---` ... `---`), which MkDocs reads as metadata."""
+    found = FRONT_MATTER.match(text)
+    return text[found.end() :] if found else text
+
+
 def in_short_problems(text: str) -> list[str]:
     """What is wrong with a page's "In short" box; empty when it follows the convention."""
-    tokens = markdown.tokens(text)
+    tokens = markdown.tokens(without_front_matter(text))
     if not tokens or tokens[0].type != "heading_open" or tokens[0].tag != "h1":
         return ["the page does not start with a `# Title`"]
     box = tokens[3] if len(tokens) > 3 else None
@@ -170,7 +177,7 @@ def cheat_sheet_problems(text: str, read=lambda path: path.read_text(encoding="u
             if not page.is_file():
                 problems.append(f"line {token.map[0] + 1}: {href}: no such page")
                 continue
-            target = markdown.tokens(read(page))
+            target = markdown.tokens(without_front_matter(read(page)))
             section = next((found for found in sections(target) if found.anchor == anchor), None)
             if section is None:
                 problems.append(f"line {token.map[0] + 1}: {href}: no heading with that anchor")
@@ -241,6 +248,7 @@ Prose only.
 
 def test_a_good_page_passes():
     assert in_short_problems(GOOD_PAGE) == []
+    assert in_short_problems("---\nsearch:\n  boost: 2\n---\n\n" + GOOD_PAGE) == []
 
 
 @pytest.mark.parametrize(

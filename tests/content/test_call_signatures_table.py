@@ -1,0 +1,118 @@
+"""The table of docs/guide/call-signatures.md says what the page's blocks print.
+
+Each row of the table is a `## ... { #anchor }` section holding one block that
+runs six entry points and prints one line for each (`fit: TypeError: ...`,
+`save/load: 2 of 2 weights restored`). `pytest --doc-blocks` checks that
+output against a real run; these tests check that every cell of the table is
+the verdict of the matching line of that shown output and links to the
+section that printed it, so the table cannot drift from the runs.
+Nothing here imports TensorFlow or Keras.
+"""
+
+import re
+
+from docs_tooling.doc_blocks import collected_blocks
+from docs_tooling.paths import DOCS
+
+PAGE = DOCS / "guide" / "call-signatures.md"
+ENTRY_POINTS = ("direct", "symbolic", "fit", "evaluate", "predict", "save/load")
+HEADER = "| `call(self, ...)` | " + " | ".join(ENTRY_POINTS) + " |"
+SECTION = re.compile(r"^## .+ \{ #(?P<anchor>[a-z0-9-]+) \}$")
+CELL = re.compile(r"^\[(?P<text>.+)\]\(#(?P<anchor>[a-z0-9-]+)\)$")
+# A line of a block's output: the entry point, then "ok", "N of M" (weights restored)
+# or an exception's type name, then the details the table leaves out.
+LINE = re.compile(
+    r"^(?P<entry>direct|symbolic|fit|evaluate|predict|save/load): "
+    r"(?P<verdict>ok|\d+ of \d+|[A-Z]\w*(?:Error|Exception))(?:$|: | weights restored$)"
+)
+
+
+def split_cells(row):
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+
+
+def parse_table(lines):
+    """The table's rows as lists of (text, anchor), one pair per cell."""
+    start = lines.index(HEADER)
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = []
+        for cell in split_cells(line):
+            match = CELL.match(cell)
+            assert match, f"cell is not a link to a section: {cell!r}"
+            cells.append((match["text"], match["anchor"]))
+        rows.append(cells)
+    return rows
+
+
+def shown_verdicts(lines, blocks):
+    """For each section, in page order: its anchor and the verdict its shown output gives each entry point."""
+    sections = [
+        (number, SECTION.match(line)["anchor"])
+        for number, line in enumerate(lines, start=1)
+        if SECTION.match(line)
+    ]
+    verdicts = {}
+    for block in blocks:
+        owners = [anchor for number, anchor in sections if number < block.lineno]
+        assert owners, f"block at line {block.lineno} is above the first section"
+        assert owners[-1] not in verdicts, f"section {owners[-1]} has more than one block"
+        assert block.expected_output, f"block at line {block.lineno} shows no output"
+        matches = [LINE.match(line) for line in block.expected_output.splitlines()]
+        verdicts[owners[-1]] = {match["entry"]: match["verdict"] for match in matches if match}
+        entries = [match["entry"] for match in matches if match]
+        assert entries == list(ENTRY_POINTS), f"{owners[-1]}: output lines for {entries}"
+    return [(anchor, verdicts.get(anchor)) for _, anchor in sections]
+
+
+def mismatches(page_text, blocks):
+    """Every way in which the table disagrees with the shown outputs, as messages."""
+    lines = page_text.splitlines()
+    rows = parse_table(lines)
+    sections = shown_verdicts(lines, blocks)
+    problems = []
+    if [row[0][1] for row in rows] != [anchor for anchor, _ in sections]:
+        problems.append("the table's rows are not the page's sections, in order")
+    # A length mismatch is reported just above; compare the rows both have.
+    for row, (anchor, verdicts) in zip(rows, sections, strict=False):
+        if verdicts is None:
+            problems.append(f"{anchor}: the section has no block")
+            continue
+        if len(row) != 1 + len(ENTRY_POINTS):
+            problems.append(f"{anchor}: {len(row)} cells")
+            continue
+        for entry, (text, target) in zip(ENTRY_POINTS, row[1:], strict=True):
+            if target != anchor:
+                problems.append(f"{anchor}/{entry}: links to #{target}")
+            if text != verdicts[entry]:
+                problems.append(f"{anchor}/{entry}: table says {text!r}, block shows {verdicts[entry]!r}")
+    return problems
+
+
+PAGE_TEXT = PAGE.read_text(encoding="utf-8")
+BLOCKS = collected_blocks(PAGE)
+
+
+def test_every_cell_is_the_verdict_its_section_shows():
+    assert mismatches(PAGE_TEXT, BLOCKS) == []
+
+
+def test_the_page_covers_every_signature_and_both_kinds_of_result():
+    rows = parse_table(PAGE_TEXT.splitlines())
+    assert len(rows) >= 12
+    verdicts = {text for row in rows for text, _ in row[1:]}
+    assert {"ok", "TypeError", "0 of 2", "2 of 2"} <= verdicts
+
+
+def test_an_altered_cell_is_caught():
+    # The check itself must be able to fail: change one verdict in the table only.
+    altered = PAGE_TEXT.replace("[TypeError](#several-tensors)", "[ok](#several-tensors)", 1)
+    assert altered != PAGE_TEXT
+    assert mismatches(altered, BLOCKS) == ["several-tensors/fit: table says 'ok', block shows 'TypeError'"]
+
+
+def test_a_cell_linking_elsewhere_is_caught():
+    altered = PAGE_TEXT.replace("[ok](#one-tensor)", "[ok](#a-tuple)", 1)
+    assert mismatches(altered, BLOCKS) == ["one-tensor/direct: links to #a-tuple"]
