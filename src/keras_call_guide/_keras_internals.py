@@ -1,4 +1,4 @@
-"""Every piece of Keras the tracer uses that is not Keras's public API.
+"""Every piece of Keras the tracer and the checkup use that is not Keras's public API.
 
 Keras 3 has no public way to walk every layer of a model, to ask whether a
 call runs in its symbolic scope, or to read the mask Keras attached to a
@@ -28,6 +28,7 @@ __all__ = [
     "in_symbolic_scope",
     "is_compiled",
     "keras_mask",
+    "run_eagerly_afresh",
     "train_function_set_aside",
 ]
 
@@ -111,3 +112,26 @@ def train_function_set_aside(model: keras.Model) -> Iterator[None]:
         yield
     finally:
         model.train_function = saved
+
+
+@contextlib.contextmanager
+def run_eagerly_afresh(model: keras.Model) -> Iterator[None]:
+    """Inside, `model.fit` and `model.predict` run eagerly, with step functions made anew.
+
+    `fit` and `predict` reuse the step they keep in `train_function` and
+    `predict_function` (undocumented attributes of Keras's trainers), made
+    traced or eager as `run_eagerly` was when they were made; setting them to
+    None makes the next run build them again. On exit `run_eagerly` is put
+    back and both are dropped again, so the next run builds them as the
+    model's own `run_eagerly` says, even after an error.
+    """
+    for name in ("train_function", "predict_function"):
+        _attribute(model, name)
+    saved = model.run_eagerly
+    model.run_eagerly = True
+    model.predict_function = model.train_function = None
+    try:
+        yield
+    finally:
+        model.run_eagerly = saved
+        model.predict_function = model.train_function = None

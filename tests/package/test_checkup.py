@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import keras_call_guide
+from docs_tooling.paths import ROOT
 from keras_call_guide import (
     Check,
     CheckupReport,
@@ -31,7 +32,6 @@ from keras_call_guide import (
     checkup,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 X = np.linspace(-1.0, 1.0, 12, dtype="float32").reshape(4, 3)
 register = keras.saving.register_keras_serializable(package="checkup_tests")
 
@@ -48,6 +48,33 @@ def assert_clean(report: CheckupReport) -> None:
 def only(report: CheckupReport, check: Check) -> Finding:
     assert found(report) == [check.value], str(report)
     return report.findings[0]
+
+
+@pytest.fixture(scope="module")
+def shared() -> dict[str, object]:
+    """Checkups and models several tests assert on, each made once, by the first test that asks.
+
+    A checkup takes most of a second of CPU; the report is frozen data and
+    the tests only read it, so sharing it costs no test its independence.
+    """
+    return {}
+
+
+def once(shared: dict[str, object], key: str, make):
+    """`make()` the first time `key` is asked for (inside a test, after the fresh Keras state)."""
+    if key not in shared:
+        shared[key] = make()
+    return shared[key]
+
+
+def checkup_once(shared, key, make_model, sample=X, **options):
+    """(model, check_model(model, sample, **options)), run once per module."""
+
+    def run():
+        model = make_model()
+        return model, check_model(model, sample, **options)
+
+    return once(shared, key, run)
 
 
 # --- __call__ overridden ------------------------------------------------------------
@@ -112,8 +139,9 @@ class WithTrainingParameter(NoTrainingParameter):
         return self.head(self.dropout(self.hidden(inputs)))
 
 
-def test_call_without_training_is_found_with_what_dropout_received():
-    finding = only(check_model(NoTrainingParameter(), X), Check.CALL_WITHOUT_TRAINING)
+def test_call_without_training_is_found_with_what_dropout_received(shared):
+    _, report = checkup_once(shared, "NoTrainingParameter", NoTrainingParameter)
+    finding = only(report, Check.CALL_WITHOUT_TRAINING)
     # Dense layers take `training` too but ignore it, so they are not named.
     assert finding.observed == (
         "NoTrainingParameter.call has no training parameter, and in the fit step "
@@ -121,8 +149,9 @@ def test_call_without_training_is_found_with_what_dropout_received():
     )
 
 
-def test_call_with_training_is_clean():
-    assert_clean(check_model(WithTrainingParameter(), X))
+def test_call_with_training_is_clean(shared):
+    _, report = checkup_once(shared, "WithTrainingParameter", WithTrainingParameter)
+    assert_clean(report)
 
 
 @register
@@ -732,7 +761,7 @@ def assert_same_state(before: dict, after: dict) -> None:
     for key in before:
         if key in ("weights", "optimizer"):
             assert len(before[key]) == len(after[key]), key
-            for a, b in zip(before[key], after[key]):
+            for a, b in zip(before[key], after[key], strict=True):
                 np.testing.assert_array_equal(a, b, err_msg=key)
         else:
             assert before[key] == after[key], key
@@ -746,21 +775,22 @@ def trained_model() -> keras.Model:
     return model
 
 
-def test_the_model_is_left_as_it_was():
-    model = trained_model()
+def test_the_model_is_left_as_it_was(shared):
+    model = once(shared, "trained model", trained_model)
     before = state(model)
     check_model(model, X, sample_targets=np.ones((4, 1), dtype="float32"))
     assert_same_state(before, state(model))
 
 
-def test_the_model_is_left_as_it_was_when_a_check_raises(monkeypatch):
-    model = trained_model()
+def test_the_model_is_left_as_it_was_when_a_check_raises(monkeypatch, shared):
+    # The same model as above is fine: that test checks the checkup left it as it was.
+    model = once(shared, "trained model", trained_model)
     before = state(model)
 
     def broken_fit_step(self):
         raise RuntimeError("a check failed")
 
-    monkeypatch.setattr(checkup._Checkup, "_fit_step", broken_fit_step)
+    monkeypatch.setattr(checkup.checks._Checkup, "_fit_step", broken_fit_step)
     with pytest.raises(RuntimeError, match="a check failed"):
         check_model(model, X)
     assert_same_state(before, state(model))
@@ -774,15 +804,14 @@ def test_the_global_policy_is_restored_when_a_check_raises(monkeypatch, mixed_fl
         assert keras.config.dtype_policy().name == "mixed_float16"  # the copy's policy is in force
         raise RuntimeError("a check failed")
 
-    monkeypatch.setattr(checkup._Checkup, "_predict", broken_predict)
+    monkeypatch.setattr(checkup.checks._Checkup, "_predict", broken_predict)
     with pytest.raises(RuntimeError, match="a check failed"):
         check_model(model, X)
     assert keras.config.dtype_policy().name == "float32"
 
 
-def test_an_unbuilt_model_stays_unbuilt():
-    model = WithTrainingParameter()
-    check_model(model, X)
+def test_an_unbuilt_model_stays_unbuilt(shared):
+    model, _ = checkup_once(shared, "WithTrainingParameter", WithTrainingParameter)
     assert not model.built
     assert model.weights == []
 
@@ -808,19 +837,25 @@ def test_the_report_reads_as_a_list():
     assert not report.ok
 
 
-def test_a_clean_report_and_its_skipped_checks_read_as_a_list():
+def test_a_clean_report_and_its_skipped_checks_read_as_a_list(shared):
     report = check_model(RequiredUnitsNoConfig(2), X, checks=["non_serializable_arguments", "mask_dropped"])
     assert str(report).splitlines()[0] == "check_model(RequiredUnitsNoConfig): 1 finding, 1 of 2 checks ran"
     assert str(report).splitlines()[-1] == (
         "- skipped mask_dropped: needs a copy of the model, and RequiredUnitsNoConfig.get_config() failed"
     )
-    clean = check_model(WithTrainingParameter(), X, checks=["call_without_training"])
+    _, clean = checkup_once(
+        shared,
+        "WithTrainingParameter, one check, raise_on_findings",
+        WithTrainingParameter,
+        checks=["call_without_training"],
+        raise_on_findings=True,
+    )
     assert str(clean) == "check_model(WithTrainingParameter): no findings, 1 of 1 checks ran"
     assert clean.ok
 
 
-def test_findings_are_frozen_plain_data():
-    report = check_model(NoTrainingParameter(), X, checks=["call_without_training"])
+def test_findings_are_frozen_plain_data(shared):
+    _, report = checkup_once(shared, "NoTrainingParameter", NoTrainingParameter)
     (finding,) = report.findings
     assert isinstance(report.findings, tuple)
     assert dataclasses.asdict(finding)["observed"] == finding.observed
@@ -839,13 +874,19 @@ def test_raise_on_findings_raises_with_the_report():
     assert found(caught.value.report) == ["call_without_training"]
 
 
-def test_raise_on_findings_returns_a_clean_report():
-    report = check_model(WithTrainingParameter(), X, checks=["call_without_training"], raise_on_findings=True)
+def test_raise_on_findings_returns_a_clean_report(shared):
+    _, report = checkup_once(
+        shared,
+        "WithTrainingParameter, one check, raise_on_findings",
+        WithTrainingParameter,
+        checks=["call_without_training"],
+        raise_on_findings=True,
+    )
     assert report.ok
 
 
 def test_every_check_has_a_severity():
-    assert set(checkup._SEVERITY) == set(Check)
+    assert set(checkup.report.SEVERITY) == set(Check)
 
 
 # --- the links ------------------------------------------------------------------------------------
@@ -857,7 +898,7 @@ def page_ids(page: pathlib.Path) -> set[str]:
     return set(re.findall(r'\bid="([^"]+)"', html))
 
 
-@pytest.mark.parametrize("url", sorted(set(checkup._URLS.values())))
+@pytest.mark.parametrize("url", sorted(set(checkup.report.GUIDE_SECTIONS.values())))
 def test_every_link_points_at_a_page_and_heading_of_the_guide(url):
     path, _, anchor = url.partition("#")
     page = ROOT / "docs" / (path.rstrip("/") + ".md")
@@ -866,6 +907,23 @@ def test_every_link_points_at_a_page_and_heading_of_the_guide(url):
     assert page.exists(), url
     if anchor:
         assert anchor in page_ids(page), url
+
+
+TROUBLESHOOTING_LINK = (
+    "Run [`check_model`](../check-your-model.md#what-it-runs) to find this in your own model."
+)
+TROUBLESHOOTING_ENTRIES = sorted(
+    {url for url in checkup.report.GUIDE_SECTIONS.values() if "troubleshooting/" in url and "#" in url}
+)
+
+
+@pytest.mark.parametrize("url", TROUBLESHOOTING_ENTRIES)
+def test_every_troubleshooting_entry_a_finding_links_to_points_back_at_the_checkup(url):
+    path, _, anchor = url.partition("#")
+    text = (ROOT / "docs" / (path.rstrip("/") + ".md")).read_text(encoding="utf-8")
+    # The entry: from its heading to the next `## ` heading.
+    entry = text.split(f"{{ #{anchor} }}", 1)[1].split("\n## ", 1)[0]
+    assert TROUBLESHOOTING_LINK in entry, url
 
 
 def test_the_site_url_is_the_one_mkdocs_builds():

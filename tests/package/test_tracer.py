@@ -550,6 +550,21 @@ def test_internals_read_what_keras_has():
     assert model.train_function == "compiled step"
 
 
+def test_run_eagerly_afresh_runs_eagerly_then_drops_the_step_functions():
+    model = DropoutClassifier(name="clf")
+    model.compile(optimizer="sgd", loss="mse")
+    model.train_function = model.predict_function = "compiled step"
+    with pytest.raises(RuntimeError, match="inside"):
+        with _keras_internals.run_eagerly_afresh(model):
+            assert model.run_eagerly is True
+            assert (model.train_function, model.predict_function) == (None, None)
+            model.predict_function = "eager step"
+            raise RuntimeError("inside")
+    # Put back and dropped again, also after the error: the next run builds them as run_eagerly says.
+    assert model.run_eagerly is False
+    assert (model.train_function, model.predict_function) == (None, None)
+
+
 def missing_message(what, where):
     return (
         f"keras_call_guide's tracer reads `{what}` from {where}, which is private Keras API, "
@@ -569,8 +584,13 @@ def missing_message(what, where):
             "train_function",
             lambda model: _keras_internals.train_function_set_aside(model).__enter__(),
         ),
+        (
+            keras.Model,
+            "predict_function",
+            lambda model: _keras_internals.run_eagerly_afresh(model).__enter__(),
+        ),
     ],
-    ids=["_flatten_layers", "_call_context_args", "compiled", "train_function"],
+    ids=["_flatten_layers", "_call_context_args", "compiled", "train_function", "predict_function"],
 )
 def test_internals_name_a_missing_attribute_and_the_keras_version(monkeypatch, cls, attribute, read):
     model = DropoutClassifier(name="clf")
@@ -621,7 +641,9 @@ def test_only_the_internals_module_reads_private_keras():
 
     package = pathlib.Path(tracer_module.__file__).parent
     offenders = []
-    for path in sorted(package.glob("*.py")):
+    modules = sorted(package.rglob("*.py"))
+    assert package / "checkup" / "checks.py" in modules  # subpackages too
+    for path in modules:
         if path.name == "_keras_internals.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -632,17 +654,21 @@ def test_only_the_internals_module_reads_private_keras():
                 and not (node.attr.startswith("__") and node.attr.endswith("__"))
                 and not (isinstance(node.value, ast.Name) and node.value.id == "self")
             ):
-                offenders.append(f"{path.name}:{node.lineno} .{node.attr}")
+                offenders.append(f"{path.relative_to(package)}:{node.lineno} .{node.attr}")
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
-            offenders += [f"{path.name}:{node.lineno} import {n}" for n in names if n.startswith("keras.src")]
+            offenders += [
+                f"{path.relative_to(package)}:{node.lineno} import {n}"
+                for n in names
+                if n.startswith("keras.src")
+            ]
             if (
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
                 and (node.value.startswith("keras.src.") and node.value != "keras.src.legacy")
             ):
-                offenders.append(f"{path.name}:{node.lineno} {node.value!r}")
+                offenders.append(f"{path.relative_to(package)}:{node.lineno} {node.value!r}")
     assert offenders == []
 
 
