@@ -1,4 +1,4 @@
-"""The table of docs/guide/call-signatures.md says what the page's blocks print.
+"""The tables of the call-signatures pages say what the pages' blocks print.
 
 Each row of the table is a `## ... { #anchor }` section holding one block that
 runs six entry points and prints one line for each (`fit: TypeError: ...`,
@@ -11,13 +11,17 @@ Nothing here imports TensorFlow or Keras.
 
 import re
 
+import pytest
+
 from docs_tooling.doc_blocks import collected_blocks
 from docs_tooling.paths import DOCS
 
-PAGE = DOCS / "guide" / "call-signatures.md"
+PAGES = [DOCS / "guide" / "call-signatures.md", DOCS / "guide" / "call-signatures-training-mask.md"]
 ENTRY_POINTS = ("direct", "symbolic", "fit", "evaluate", "predict", "save/load")
 HEADER = "| `call(self, ...)` | " + " | ".join(ENTRY_POINTS) + " |"
 SECTION = re.compile(r"^## .+ \{ #(?P<anchor>[a-z0-9-]+) \}$")
+# The list of sections that moved to the other page when the page was split.
+MOVED = "moved"
 CELL = re.compile(r"^\[(?P<text>.+)\]\(#(?P<anchor>[a-z0-9-]+)\)$")
 # A line of a block's output: the entry point, then "ok", "N of M" (weights restored)
 # or an exception's type name, then the details the table leaves out.
@@ -52,7 +56,7 @@ def shown_verdicts(lines, blocks):
     sections = [
         (number, SECTION.match(line)["anchor"])
         for number, line in enumerate(lines, start=1)
-        if SECTION.match(line)
+        if SECTION.match(line) and SECTION.match(line)["anchor"] != MOVED
     ]
     verdicts = {}
     for block in blocks:
@@ -91,16 +95,17 @@ def mismatches(page_text, blocks):
     return problems
 
 
-PAGE_TEXT = PAGE.read_text(encoding="utf-8")
-BLOCKS = collected_blocks(PAGE)
+TEXTS = {page.name: page.read_text(encoding="utf-8") for page in PAGES}
+BLOCKS = {page.name: collected_blocks(page) for page in PAGES}
 
 
-def test_every_cell_is_the_verdict_its_section_shows():
-    assert mismatches(PAGE_TEXT, BLOCKS) == []
+@pytest.mark.parametrize("page", TEXTS)
+def test_every_cell_is_the_verdict_its_section_shows(page):
+    assert mismatches(TEXTS[page], BLOCKS[page]) == []
 
 
-def test_the_page_covers_every_signature_and_both_kinds_of_result():
-    rows = parse_table(PAGE_TEXT.splitlines())
+def test_the_pages_cover_every_signature_and_both_kinds_of_result():
+    rows = [row for text in TEXTS.values() for row in parse_table(text.splitlines())]
     assert len(rows) >= 12
     verdicts = {text for row in rows for text, _ in row[1:]}
     assert {"ok", "TypeError", "0 of 2", "2 of 2"} <= verdicts
@@ -108,11 +113,13 @@ def test_the_page_covers_every_signature_and_both_kinds_of_result():
 
 def test_an_altered_cell_is_caught():
     # The check itself must be able to fail: change one verdict in the table only.
-    altered = PAGE_TEXT.replace("[TypeError](#several-tensors)", "[ok](#several-tensors)", 1)
-    assert altered != PAGE_TEXT
-    assert mismatches(altered, BLOCKS) == ["several-tensors/fit: table says 'ok', block shows 'TypeError'"]
+    text, blocks = TEXTS["call-signatures.md"], BLOCKS["call-signatures.md"]
+    altered = text.replace("[TypeError](#several-tensors)", "[ok](#several-tensors)", 1)
+    assert altered != text
+    assert mismatches(altered, blocks) == ["several-tensors/fit: table says 'ok', block shows 'TypeError'"]
 
 
 def test_a_cell_linking_elsewhere_is_caught():
-    altered = PAGE_TEXT.replace("[ok](#one-tensor)", "[ok](#a-tuple)", 1)
-    assert mismatches(altered, BLOCKS) == ["one-tensor/direct: links to #a-tuple"]
+    text, blocks = TEXTS["call-signatures.md"], BLOCKS["call-signatures.md"]
+    altered = text.replace("[ok](#one-tensor)", "[ok](#a-tuple)", 1)
+    assert mismatches(altered, blocks) == ["one-tensor/direct: links to #a-tuple"]
