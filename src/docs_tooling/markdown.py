@@ -162,6 +162,20 @@ def tokens(text: str, tables: bool = False) -> list[Token]:
     return _parser(tables).parse(text)
 
 
+def shown_output(page_tokens: list[Token], index: int) -> str | None:
+    """The output shown for the fence at `index` of `tokens(...)`: the fence right
+    after an expected-output comment that directly follows it, or None."""
+    rest = page_tokens[index + 1 : index + 3]
+    if (
+        len(rest) == 2
+        and rest[0].type == "html_block"
+        and rest[0].content.strip() == "<!--pytest-codeblocks:expected-output-->"
+        and rest[1].type == "fence"
+    ):
+        return str(rest[1].content)
+    return None
+
+
 @functools.lru_cache(maxsize=256)
 def parse(text: str) -> Page:
     """The fences of a page's text, with the directive comments above each.

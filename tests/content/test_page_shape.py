@@ -97,13 +97,7 @@ def has_checked_block(tokens, section: Section) -> bool:
     for index in range(section.start, section.end):
         token = tokens[index]
         if token.type == "fence" and token.info.strip() == "python":
-            rest = tokens[index + 1 : index + 3]
-            if (
-                len(rest) == 2
-                and rest[0].type == "html_block"
-                and rest[0].content.strip() == EXPECTED_OUTPUT
-                and rest[1].type == "fence"
-            ):
+            if markdown.shown_output(tokens, index) is not None:
                 return True
     return False
 

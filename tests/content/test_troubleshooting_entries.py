@@ -27,7 +27,6 @@ SECTION = ROOT / "docs" / "guide" / "troubleshooting"
 INDEX = SECTION / "index.md"
 PAGES = sorted(path for path in SECTION.glob("*.md") if path.name != "index.md")
 
-EXPECTED_OUTPUT = "<!--pytest-codeblocks:expected-output-->"
 LABEL = re.compile(r"^\*\*(Reproduce|Cause|Fix(?: (\d+))?)\.\*\*")
 HEADING_ANCHOR = re.compile(r"\{\s*#([\w-]+)\s*\}\s*$")
 # A line of shown output that reports an error or a warning: "ValueError: ...", "UserWarning: ...".
@@ -78,22 +77,9 @@ def parse(text: str, page: Path) -> list[Entry]:
             if found:
                 entry.parts.append(Part(found.group(1), token.map[0] + 1))
         elif token.type == "fence" and token.info.strip() == "python":
-            block = Block(token.map[0] + 1, shown_output(tokens, index))
+            block = Block(token.map[0] + 1, markdown.shown_output(tokens, index))
             (entry.parts[-1].blocks if entry.parts else entry.unlabelled_blocks).append(block)
     return entries
-
-
-def shown_output(tokens, index: int) -> str | None:
-    """The text fence that the expected-output comment attaches to the python fence at `index`."""
-    rest = tokens[index + 1 : index + 3]
-    if (
-        len(rest) == 2
-        and rest[0].type == "html_block"
-        and rest[0].content.strip() == EXPECTED_OUTPUT
-        and rest[1].type == "fence"
-    ):
-        return rest[1].content
-    return None
 
 
 def structure_problems(entry: Entry) -> list[str]:
