@@ -161,6 +161,10 @@ def no_api_config(directory: Path) -> Path:
         "docs_dir": str(ROOT / "docs"),
         "hooks": [str(ROOT / h) for h in base.get("hooks", [])],
         "watch": [str(ROOT / w) for w in base.get("watch", [])],
+        # Merged into the inherited theme: only the override folder's path changes.
+        "theme": {"custom_dir": str(ROOT / base["theme"]["custom_dir"])}
+        if "custom_dir" in base["theme"]
+        else {},
         "exclude_docs": (base.get("exclude_docs") or "") + "\nreference/\n",
         "nav": without_reference(base["nav"]),
         "plugins": plugins,
