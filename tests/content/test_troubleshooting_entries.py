@@ -8,6 +8,12 @@ holds, in this order, the labels **Reproduce.**, **Cause.** and **Fix.** (or **F
 those blocks and check their output; these tests check that the blocks are there, and that the
 index table links only to entries that exist.
 
+A page that was split ends with `## Moved to their own pages { #moved }`, which is not an entry: a
+list, kept out of search, of `<a id="old-anchor"></a>[heading](new-page.md#old-anchor)` lines, so that
+an old link lands on a link to the entry's new home. PUBLISHED holds every entry anchor each page has
+published; each must stay on its page, as an entry or as such a link, and each link must lead to the
+entry of the same anchor.
+
 The pages are read with markdown-it-py, the CommonMark parser, so a label or a fence inside a code
 block or an HTML comment does not count. Nothing here imports TensorFlow.
 """
@@ -26,6 +32,82 @@ from docs_tooling.paths import ROOT
 SECTION = ROOT / "docs" / "guide" / "troubleshooting"
 INDEX = SECTION / "index.md"
 PAGES = sorted(path for path in SECTION.glob("*.md") if path.name != "index.md")
+
+MOVED = "moved"  # the anchor of the list of entries that moved to another page
+MOVED_ITEM = re.compile(r'^- <a id="([\w-]+)"></a>\[.+\]\(([\w-]+\.md)#([\w-]+)\)$')
+
+# Every anchor each page has published, entries and moved alike: an old link must keep landing.
+# Add a page's new anchors here; when an entry moves, leave its anchor under the old page.
+PUBLISHED = {
+    "build-warnings.md": ["build-was-called-but-no-build-method", "build-warning-unused-sublayer"],
+    "building.md": [
+        "you-forgot-to-call-super-init",
+        "unrecognized-keyword-arguments",
+        "does-not-have-a-call-method-implemented",
+        "count-params-layer-isnt-built",
+        "you-must-build-the-layer-before-accessing",
+        "loading-weights-into-a-model-that-has-not-yet-been-built",
+        "summary-shows-unbuilt",
+        "has-never-been-called-and-thus-has-no-defined-input",
+        "incompatible-with-the-layer-expected-axis",
+    ],
+    "calling.md": [
+        "missing-a-required-argument",
+        "only-input-tensors-may-be-passed-as-positional-arguments",
+        "you-must-call-compile-before-using-the-model",
+        "add-metric-method-is-deprecated",
+        "passed-an-input-with-a-mask-attached",
+        "predictions-change-between-calls",
+        "batchnormalization-statistics-never-move",
+    ],
+    "compile-and-fit.md": ["you-must-call-compile-before-using-the-model", "add-metric-method-is-deprecated"],
+    "defining.md": [
+        "you-forgot-to-call-super-init",
+        "unrecognized-keyword-arguments",
+        "does-not-have-a-call-method-implemented",
+    ],
+    "first-call.md": ["built-false-after-a-call", "call-runs-twice-on-the-first-call"],
+    "get-config.md": [
+        "non-serializable-argument-values",
+        "a-total-of-objects-could-not-be-loaded",
+        "could-not-be-deserialized-properly",
+    ],
+    "graph-mode.md": [
+        "symbolic-tensor-as-a-python-bool",
+        "cannot-convert-a-symbolic-tensor-to-a-numpy-array",
+        "build-was-called-but-no-build-method",
+        "build-warning-unused-sublayer",
+        "looks-like-it-has-unbuilt-state",
+        "triggered-tf-function-retracing",
+    ],
+    "inputs.md": [
+        "has-never-been-called-and-thus-has-no-defined-input",
+        "incompatible-with-the-layer-expected-axis",
+    ],
+    "retracing.md": ["triggered-tf-function-retracing", "traced-again-every-step"],
+    "saving.md": [
+        "saving-a-model-that-has-not-yet-been-built",
+        "could-not-locate-class",
+        "non-serializable-argument-values",
+        "a-total-of-objects-could-not-be-loaded",
+        "could-not-be-deserialized-properly",
+        "reloaded-outputs-differ",
+    ],
+    "symptoms.md": [
+        "layers-never-in-training-mode-in-fit",
+        "training-false-reaches-later-layers",
+        "built-false-after-a-call",
+        "call-runs-twice-on-the-first-call",
+        "weights-never-change",
+        "traced-again-every-step",
+        "reloaded-outputs-differ",
+    ],
+    "training-value.md": [
+        "predictions-change-between-calls",
+        "batchnormalization-statistics-never-move",
+        "training-false-reaches-later-layers",
+    ],
+}
 
 LABEL = re.compile(r"^\*\*(Reproduce|Cause|Fix(?: (\d+))?)\.\*\*")
 HEADING_ANCHOR = re.compile(r"\{\s*#([\w-]+)\s*\}\s*$")
@@ -111,7 +193,36 @@ def error_lines(part: Part) -> set[str]:
     }
 
 
-ENTRIES = [entry for page in PAGES for entry in parse(page.read_text(encoding="utf-8"), page)]
+ENTRIES = [
+    entry
+    for page in PAGES
+    for entry in parse(page.read_text(encoding="utf-8"), page)
+    if entry.anchor != MOVED
+]
+
+
+def moved_links(text: str, page: Path) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """The page's moved list as {old anchor: (page, anchor) it links to}, and what is wrong with it."""
+    parsed = parse(text, page)
+    sections = [entry for entry in parsed if entry.anchor == MOVED]
+    if not sections:
+        return {}, []
+    moved, problems = sections[0], []
+    if parsed[-1] is not moved:
+        problems.append("the moved list is not the last `## ` section")
+    if moved.parts or moved.unlabelled_blocks:
+        problems.append("the moved list holds labels or python blocks, which belong to an entry")
+    body = text.split(f"{{ #{MOVED} }}", 1)[1]
+    links = {}
+    for line in body.splitlines():
+        if "<a id=" not in line:
+            continue
+        found = MOVED_ITEM.match(line)
+        if not found:
+            problems.append(f"not a moved-list line: {line}")
+        else:
+            links[found.group(1)] = (found.group(2), found.group(3))
+    return links, problems
 
 
 def test_the_section_has_pages_and_entries():
@@ -133,6 +244,30 @@ def test_fix_output_no_longer_shows_the_error(entry):
         if part.label.startswith("Fix"):
             still = reproduced & error_lines(part)
             assert not still, f"{entry.where()}: **{part.label}.** still prints {sorted(still)}"
+
+
+def landing_problems(text: str, page: Path, published: list[str], entries: set[tuple[str, str]]) -> list[str]:
+    """Published anchors of a page that no longer land: neither an entry there nor a moved link."""
+    links, problems = moved_links(text, page)
+    here = {anchor for name, anchor in entries if name == page.name}
+    for anchor in published:
+        if anchor not in here and anchor not in links:
+            problems.append(f"#{anchor} is neither an entry here nor in the moved list")
+    for anchor, (target, target_anchor) in links.items():
+        if anchor in here:
+            problems.append(f"#{anchor} is both an entry and a moved link")
+        if target_anchor != anchor or (target, anchor) not in entries:
+            problems.append(f"#{anchor} links to {target}#{target_anchor}, which is not that entry")
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_published_anchor_still_lands(page):
+    """An old link page.md#anchor lands on the entry, or on a link to the entry's new home."""
+    assert page.name in PUBLISHED, f"add the anchors of {page.name} to PUBLISHED"
+    entries = {(entry.page.name, entry.anchor) for entry in ENTRIES if entry.anchor}
+    problems = landing_problems(page.read_text(encoding="utf-8"), page, PUBLISHED[page.name], entries)
+    assert not problems, f"{page.relative_to(ROOT)}:\n  " + "\n  ".join(problems)
 
 
 def index_links() -> list[tuple[str, str]]:
@@ -261,3 +396,36 @@ def test_error_check_catches_a_fix_that_still_fails():
     entry = parse(still_failing, SECTION / "still.md")[0]
     with pytest.raises(AssertionError, match="still prints"):
         test_fix_output_no_longer_shows_the_error(entry)
+
+
+MOVED_LIST = """
+## Moved to their own pages { #moved }
+
+Entries that were on this page before it was split; old links land here.
+
+<div markdown data-search-exclude>
+
+- <a id="gone"></a>[`ValueError: gone`](other.md#gone)
+
+</div>
+"""
+
+
+@pytest.mark.parametrize(
+    "text, published, expected",
+    [
+        (GOOD_ENTRY, ["boom", "gone"], "#gone is neither an entry here nor in the moved list"),
+        (GOOD_ENTRY + MOVED_LIST.replace("other.md#gone", "other.md#elsewhere"), ["gone"], "which is not"),
+        (GOOD_ENTRY + MOVED_LIST.replace("other.md", "missing.md"), ["gone"], "which is not that entry"),
+        (GOOD_ENTRY + MOVED_LIST.replace('id="gone"', 'id="boom"'), ["boom"], "both an entry and"),
+        (MOVED_LIST.replace("# Page", "") + GOOD_ENTRY.replace("# Page", ""), ["gone"], "not the last"),
+        (GOOD_ENTRY + MOVED_LIST + FIX_BLOCK, ["gone"], "labels or python blocks"),
+        (GOOD_ENTRY + MOVED_LIST.replace("](other.md#gone)", "]"), ["gone"], "not a moved-list line"),
+    ],
+)
+def test_landing_check_catches_an_anchor_that_no_longer_lands(text, published, expected):
+    entries = {("good.md", "boom"), ("other.md", "gone")}
+    good = GOOD_ENTRY + MOVED_LIST
+    assert landing_problems(good, SECTION / "good.md", ["boom", "gone"], entries) == []
+    problems = landing_problems(text, SECTION / "good.md", published, entries)
+    assert any(expected in problem for problem in problems), problems

@@ -214,7 +214,7 @@ def test_dropout_on_in_predict_is_found(built):
         model(X)  # outputs then change between calls: not mistaken for a config problem
     finding = only(check_model(model, X), Check.TRAINING_TRUE_IN_PREDICT)
     assert finding.observed == "in predict, Dropout 'dropout' received training=True"
-    assert finding.url == "guide/troubleshooting/calling/#predictions-change-between-calls"
+    assert finding.url == "guide/troubleshooting/training-value/#predictions-change-between-calls"
 
 
 def test_dropout_inheriting_training_is_clean():
@@ -277,7 +277,7 @@ class NoCall(keras.Model):
 def test_a_model_without_call_is_reported():
     finding = only(check_model(NoCall(), X), Check.CALL_FAILS)
     assert finding.observed.startswith("model(x) on the sample raised NotImplementedError: Model NoCall")
-    assert finding.url == "guide/troubleshooting/building/#does-not-have-a-call-method-implemented"
+    assert finding.url == "guide/troubleshooting/defining/#does-not-have-a-call-method-implemented"
 
 
 # --- graph mode -------------------------------------------------------------------------
@@ -552,7 +552,7 @@ def test_a_get_config_that_forgets_a_required_argument_is_found():
     assert finding.observed.startswith(
         "ForgetsUnits.from_config(ForgetsUnits.get_config()) raised TypeError: "
     )
-    assert finding.url == "guide/troubleshooting/saving/#could-not-be-deserialized-properly"
+    assert finding.url == "guide/troubleshooting/get-config/#could-not-be-deserialized-properly"
 
 
 @register
