@@ -10,9 +10,15 @@ The page shape (issue #20, docs/maintainers/writing-pages.md, "One concept per p
   that holds a ```python block with its shown output (`<!--pytest-codeblocks:expected-output-->`),
   which the doc-block tests run and check. A link to a section without one fails here.
 
-The pages checked are docs/guide/*.md. The troubleshooting section (docs/guide/troubleshooting/) is
-left out: its pages are indexes of error messages, one entry per `## ` heading, with their own
-convention and test (tests/content/test_troubleshooting_entries.py), and its index is a table.
+The pages checked are docs/guide/*.md and the pages of the migration section, docs/migration/*.md,
+under the same rules. Its index is held to them too: it is a generated table, but its own Markdown
+(the includes, the errata) is short, and its answers link to its own sections. Two files there are
+left out: results.md, which is not a page but the table the index includes, and
+keras2-vs-keras3.md, the section's old URL, which holds only the anchors it published, each a link
+to its new page (tests/content/test_migration_fixes.py). The troubleshooting section
+(docs/guide/troubleshooting/) is left out: its pages are indexes of error messages, one entry per
+`## ` heading, with their own convention and test (tests/content/test_troubleshooting_entries.py),
+and its index is a table.
 
 Pages are read with markdown-it-py through docs_tooling.markdown, so a heading or a link inside a
 code block does not count. Anchors are the explicit `{ #anchor }` of a heading, the id MkDocs's toc
@@ -33,7 +39,9 @@ from docs_tooling import markdown
 from docs_tooling.paths import DOCS
 
 GUIDE = DOCS / "guide"
-PAGES = sorted(GUIDE.glob("*.md"))
+MIGRATION = DOCS / "migration"
+NOT_PAGES = {MIGRATION / "results.md", MIGRATION / "keras2-vs-keras3.md"}
+PAGES = sorted(GUIDE.glob("*.md")) + sorted(set(MIGRATION.glob("*.md")) - NOT_PAGES)
 CHEAT_SHEET = GUIDE / "cheat-sheet.md"
 
 MAX_LINES = 450  # "about 450 lines of Markdown" per page (issue #20)
@@ -186,15 +194,22 @@ def test_the_guide_has_its_pages():
     names = {page.name for page in PAGES}
     assert {"cheat-sheet.md", "call-vs-dunder-call.md", "misconceptions.md", "training-argument.md"} <= names
     assert not any(page.parent.name == "troubleshooting" for page in PAGES)
+    assert {"index.md", "arguments.md", "legacy.md"} <= {
+        page.name for page in PAGES if page.parent == MIGRATION
+    }
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def page_id(page: Path) -> str:
+    return str(page.relative_to(DOCS))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
 def test_page_opens_with_its_in_short_box(page: Path):
     problems = in_short_problems(page.read_text(encoding="utf-8"))
     assert not problems, f"{page.relative_to(DOCS.parent)}:\n  " + "\n  ".join(problems)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
 def test_page_is_within_the_length_budget(page: Path):
     lines = len(page.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, (
