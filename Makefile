@@ -81,7 +81,8 @@ test-page: $(STAMP)
 test-build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site-check
 
-# Publishing tests need no TensorFlow (only tests/package/conftest.py imports Keras).
+# Publishing tests import no TensorFlow themselves (only tests/package/conftest.py imports
+# Keras); test_release.py builds the wheel and runs guide blocks against it in a new venv.
 test-publishing: $(STAMP)
 	$(BIN)/python -m pytest tests/publishing
 

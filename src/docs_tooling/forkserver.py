@@ -141,11 +141,12 @@ class Run:
 class _Server:
     """One server process; used by one thread at a time (ForkServerPool hands them out)."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], python: str):
         # Run by file name, not -m: the server's sys.path[0] is this folder,
-        # which each child replaces with its block's folder.
+        # which each child replaces with its block's folder. It imports only
+        # the standard library, so any interpreter with TensorFlow can run it.
         self.process = subprocess.Popen(
-            [sys.executable, __file__],
+            [python, __file__],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -205,12 +206,17 @@ class _Server:
 
 
 class ForkServerPool:
-    """Up to `size` servers, started on first use, shared by the runner's threads."""
+    """Up to `size` servers, started on first use, shared by the runner's threads.
 
-    def __init__(self, size: int, env: dict[str, str]):
+    The servers run `python` (this interpreter unless told): another virtual
+    environment's, to run blocks against what is installed there.
+    """
+
+    def __init__(self, size: int, env: dict[str, str], python: str | None = None):
         if size < 1:
             raise ValueError(f"a fork server pool needs at least one server, not {size}")
         self._env = env
+        self._python = python or sys.executable
         self._idle: queue.LifoQueue[_Server | None] = queue.LifoQueue()
         for _ in range(size):
             self._idle.put(None)  # a place for a server not started yet
@@ -221,7 +227,7 @@ class ForkServerPool:
         server = self._idle.get()
         try:
             if server is None or not server.alive():
-                server = _Server(self._env)
+                server = _Server(self._env, self._python)
                 self._all.append(server)
             return server.run(script, cwd, timeout)
         finally:

@@ -1,7 +1,9 @@
-"""Generate the Keras 2 to Keras 3 migration table from the page's own blocks.
+"""Generate the Keras 2 to Keras 3 migration table from the pages' own blocks.
 
-The page `docs/migration/keras2-vs-keras3.md` is the single source. Each row is a
-`### Behaviour {#anchor}` section under `## Differences` or `## Same in both`
+The pages of the migration section (`docs/migration/`, listed in PAGES in reading
+order) are the single source; the table is the section's entry page
+(`docs/migration/index.md` includes `results.md`). Each row is a
+`### Behaviour {#anchor}` section under a page's `## Differences` or `## Same in both`
 that opens with a pair of Python blocks, each followed by its shown output:
 first the Keras 2 block (`import tf_keras`), then the Keras 3 block
 (`import keras`). A difference also has a paragraph starting with
@@ -13,10 +15,13 @@ disagree:
   after it (docs_tooling.doc_blocks), and tests/tooling/test_migration_table.py checks that
   `docs/migration/results.md` is exactly the table rendered from those shown
   outputs. A Keras release that changes a result fails one or the other.
+* Each row links to its section on its own page, and the links of its "What
+  to change" cell to the same page (`#anchor`) become `page.md#anchor`, so
+  that they land from the entry page too.
 * `make migration-table` (scripts/migration_table.py, over this module) runs
   each pair in-process with the same runner, writes `results.md` from what the blocks printed, and reports any
   block whose shown output is stale; `--update-page` rewrites those outputs in
-  the page too, for review with `git diff`.
+  the pages too, for review with `git diff`.
 
 This module does not import TensorFlow or Keras unless it runs the blocks.
 """
@@ -33,14 +38,32 @@ import tempfile
 from docs_tooling import markdown
 from docs_tooling.paths import DOCS, ROOT
 
-PAGE = DOCS / "migration" / "keras2-vs-keras3.md"
-RESULTS = DOCS / "migration" / "results.md"
-PAGE_NAME = "docs/migration/keras2-vs-keras3.md"
+SECTION = DOCS / "migration"
+# The pages that hold pairs, in reading order: the order of the table's rows and
+# of the section in mkdocs.yml's nav (tests/tooling/test_migration_table.py).
+PAGES = (
+    "arguments.md",
+    "building.md",
+    "symbolic.md",
+    "layer-state.md",
+    "shapes-and-masks.md",
+    "training-steps.md",
+    "losses-and-metrics.md",
+    "saving.md",
+    "legacy.md",
+)
+# The other files of the section: the entry page (the table and the errata), the
+# generated table it includes, and the page at the section's old URL, which only
+# keeps its anchors as links to their new homes.
+NOT_PAIRS = ("index.md", "results.md", "keras2-vs-keras3.md")
+INDEX = SECTION / "index.md"
+RESULTS = SECTION / "results.md"
 KINDS = {"## Differences": "difference", "## Same in both": "same"}
 ROW_HEADING = re.compile(r"^### (?P<title>.+?) \{#(?P<anchor>[a-z0-9-]+)\}\s*$")
 CHANGE_PREFIX = "**What to change:**"
 KERAS2_IMPORT = re.compile(r"^import tf_keras\b", re.MULTILINE)
 KERAS3_IMPORT = re.compile(r"^import keras\b", re.MULTILINE)
+SAME_PAGE_LINK = re.compile(r"\]\(#")
 
 
 class PageError(ValueError):
@@ -57,6 +80,7 @@ class Block:
 
 @dataclasses.dataclass
 class Row:
+    page: str  # file name in docs/migration/, e.g. "arguments.md"
     kind: str  # "difference" or "same"
     title: str
     anchor: str
@@ -71,9 +95,46 @@ class Row:
     def keras3(self) -> Block:
         return self.blocks[1]
 
+    @property
+    def where(self) -> str:
+        return f"docs/migration/{self.page}"
 
-def parse_page(text: str) -> list[Row]:
-    """The rows of the migration page, in page order.
+    def key(self, block: Block) -> tuple[str, int]:
+        """How `outputs` names a block: its page and its fence line."""
+        return (self.page, block.fence_line)
+
+
+def section_pages(section=SECTION) -> list[str]:
+    """PAGES, after checking that the section holds no other page of pairs.
+
+    Raises:
+        PageError: if a page is listed but missing, or a Markdown file of the
+            section is neither listed nor one of NOT_PAIRS (its rows would be
+            left out of the table without a word).
+    """
+    present = {path.name for path in section.glob("*.md")}
+    missing = [name for name in PAGES if name not in present]
+    unlisted = sorted(present - set(PAGES) - set(NOT_PAIRS))
+    if missing:
+        raise PageError(f"listed in migration_table.PAGES but not in {section}: {missing}")
+    if unlisted:
+        raise PageError(
+            f"{section} holds {unlisted}, which migration_table.PAGES does not list: add each page "
+            "of pairs to PAGES, in reading order"
+        )
+    return list(PAGES)
+
+
+def parse_section(section=SECTION) -> list[Row]:
+    """The rows of every page of the section, in reading order."""
+    rows: list[Row] = []
+    for name in section_pages(section):
+        rows += parse_page((section / name).read_text(encoding="utf-8"), name)
+    return rows
+
+
+def parse_page(text: str, page: str = "page.md") -> list[Row]:
+    """The rows of one page of the migration section, in page order.
 
     The fences come from the one Markdown reader (docs_tooling.markdown); the
     headings and the "What to change" paragraph are read from the lines
@@ -88,7 +149,7 @@ def parse_page(text: str) -> list[Row]:
     fences = [f for f in markdown.parse(text).fences if f.prefix == ""]
     for fence in fences:
         if not fence.closed:
-            raise PageError(f"{PAGE_NAME}:{fence.line}: unclosed code fence")
+            raise PageError(f"docs/migration/{page}:{fence.line}: unclosed code fence")
     opening = {fence.line - 1: i for i, fence in enumerate(fences)}
     rows: list[Row] = []
     kind = None
@@ -112,10 +173,10 @@ def parse_page(text: str) -> list[Row]:
                 match = ROW_HEADING.match(line)
                 if match is None:
                     raise PageError(
-                        f"{PAGE_NAME}:{i + 1}: a row heading needs an anchor: "
+                        f"docs/migration/{page}:{i + 1}: a row heading needs an anchor: "
                         f"'### Behaviour {{#anchor}}', got {line!r}"
                     )
-                row = Row(kind, match["title"], match["anchor"], [], None)
+                row = Row(page, kind, match["title"], match["anchor"], [], None)
                 rows.append(row)
         elif row is not None and line.startswith(CHANGE_PREFIX):
             paragraph = []
@@ -150,7 +211,7 @@ def _block(fence: markdown.Fence, later: list[markdown.Fence]) -> Block | None:
 
 
 def _check_row(row: Row) -> None:
-    where = f"{PAGE_NAME}, row '{row.title}'"
+    where = f"{row.where}, row '{row.title}'"
     if len(row.blocks) < 2:
         raise PageError(
             f"{where}: needs a Keras 2 block and a Keras 3 block, found {len(row.blocks)} Python block(s)"
@@ -180,18 +241,26 @@ def _cell(output: str) -> str:
     return "<br>".join(escape(line) for line in output.rstrip("\n").splitlines())
 
 
-def render(rows: list[Row], outputs: dict[int, str] | None = None) -> str:
-    """The table file. `outputs` maps a block's fence line to what it printed
+Outputs = dict[tuple[str, int], str]  # (page, fence line) -> what the block printed
+
+
+def _change_cell(row: Row) -> str:
+    """The "What to change" paragraph, its same-page links made to land from the entry page."""
+    return SAME_PAGE_LINK.sub(f"]({row.page}#", row.change or "")
+
+
+def render(rows: list[Row], outputs: Outputs | None = None) -> str:
+    """The table file. `outputs` maps a block (Row.key) to what it printed
     (default: the output shown in the page)."""
 
-    def out(block: Block) -> str:
+    def out(row: Row, block: Block) -> str:
         # parse_page refuses a row whose blocks show no output.
-        return outputs[block.fence_line] if outputs is not None else block.shown or ""
+        return outputs[row.key(block)] if outputs is not None else block.shown or ""
 
     parts = [
         "<!-- Generated by `make migration-table` (scripts/migration_table.py) from the output of",
-        "     each pair of blocks in keras2-vs-keras3.md. Do not edit: change the page, then",
-        "     regenerate. tests/tooling/test_migration_table.py fails when this file is stale. -->",
+        "     each pair of blocks on the pages of docs/migration/. Do not edit: change the pages,",
+        "     then regenerate. tests/tooling/test_migration_table.py fails when this file is stale. -->",
         "<!-- --8<-- [start:differences] -->",
         "| Behaviour | Keras 2 (`tf_keras`) prints | Keras 3 (`keras`) prints | What to change |",
         "| --- | --- | --- | --- |",
@@ -199,8 +268,8 @@ def render(rows: list[Row], outputs: dict[int, str] | None = None) -> str:
     for row in rows:
         if row.kind == "difference":
             parts.append(
-                f"| [{row.title}](#{row.anchor}) | {_cell(out(row.keras2))} "
-                f"| {_cell(out(row.keras3))} | {row.change} |"
+                f"| [{row.title}]({row.page}#{row.anchor}) | {_cell(out(row, row.keras2))} "
+                f"| {_cell(out(row, row.keras3))} | {_change_cell(row)} |"
             )
     parts += [
         "<!-- --8<-- [end:differences] -->",
@@ -211,19 +280,19 @@ def render(rows: list[Row], outputs: dict[int, str] | None = None) -> str:
     ]
     for row in rows:
         if row.kind == "same":
-            parts.append(f"| [{row.title}](#{row.anchor}) | {_cell(out(row.keras2))} |")
+            parts.append(f"| [{row.title}]({row.page}#{row.anchor}) | {_cell(out(row, row.keras2))} |")
     parts.append("<!-- --8<-- [end:same] -->")
     return "\n".join(parts) + "\n"
 
 
-def classification_errors(rows: list[Row], outputs: dict[int, str] | None = None) -> list[str]:
+def classification_errors(rows: list[Row], outputs: Outputs | None = None) -> list[str]:
     """Rows filed as a difference whose pair prints the same, and the reverse."""
     errors = []
     for row in rows:
         if outputs is None:
             first, second = row.keras2.shown, row.keras3.shown
         else:
-            first, second = outputs[row.keras2.fence_line], outputs[row.keras3.fence_line]
+            first, second = outputs[row.key(row.keras2)], outputs[row.key(row.keras3)]
         if row.kind == "difference" and first == second:
             errors.append(f"'{row.title}' is listed as a difference, but both blocks print the same")
         if row.kind == "same" and first != second:
@@ -233,27 +302,32 @@ def classification_errors(rows: list[Row], outputs: dict[int, str] | None = None
     return errors
 
 
-def run_pairs(rows: list[Row]) -> dict[int, str]:
-    """Run each row's pair the way `make test` does; map fence line to printed output."""
+def run_pairs(rows: list[Row]) -> Outputs:
+    """Run each row's pair the way `make test` does; map each block (Row.key) to its printed output."""
     from docs_tooling.doc_blocks import collected_blocks, run_python_block
 
-    by_line = {block.lineno: block for block in collected_blocks(PAGE)}
+    by_page: dict[str, dict[int, object]] = {}
     outputs = {}
     for row in rows:
+        if row.page not in by_page:
+            by_page[row.page] = {block.lineno: block for block in collected_blocks(SECTION / row.page)}
         for block in (row.keras2, row.keras3):
-            print(f"  running line {block.fence_line}: {row.title}", file=sys.stderr)
+            print(f"  running {row.where}:{block.fence_line}: {row.title}", file=sys.stderr)
             with tempfile.TemporaryDirectory(prefix="migration-") as workdir:
-                outputs[block.fence_line] = run_python_block(by_line[block.fence_line], PAGE_NAME, workdir)
+                outputs[row.key(block)] = run_python_block(
+                    by_page[row.page][block.fence_line], row.where, workdir
+                )
     return outputs
 
 
-def update_page(text: str, rows: list[Row], outputs: dict[int, str]) -> str:
+def update_page(text: str, rows: list[Row], outputs: Outputs) -> str:
+    """The page with the shown outputs of `rows` (all on this page) replaced by `outputs`."""
     lines = text.splitlines()
     for row in reversed(rows):
         for block in (row.keras3, row.keras2):
             assert block.shown_lines is not None  # parse_page refuses a row without shown output
             start, end = block.shown_lines
-            lines[start:end] = outputs[block.fence_line].rstrip("\n").splitlines()
+            lines[start:end] = outputs[row.key(block)].rstrip("\n").splitlines()
     return "\n".join(lines) + "\n"
 
 
@@ -262,17 +336,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--update-page",
         action="store_true",
-        help="also rewrite the page's shown outputs that no longer match",
+        help="also rewrite the pages' shown outputs that no longer match",
     )
     args = parser.parse_args(argv)
-    text = PAGE.read_text(encoding="utf-8")
-    rows = parse_page(text)
+    rows = parse_section()
     outputs = run_pairs(rows)
     stale = [
         (row, block)
         for row in rows
         for block in (row.keras2, row.keras3)
-        if outputs[block.fence_line] != block.shown
+        if outputs[row.key(block)] != block.shown
     ]
     RESULTS.write_text(render(rows, outputs), encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(ROOT)}: {len(rows)} rows", file=sys.stderr)
@@ -280,16 +353,21 @@ def main(argv: list[str] | None = None) -> int:
     for message in errors:
         print(f"error: {message}; move the row or fix the blocks", file=sys.stderr)
     if stale and args.update_page:
-        PAGE.write_text(update_page(text, rows, outputs), encoding="utf-8")
-        print(f"updated {len(stale)} shown output(s) in {PAGE_NAME}; review with git diff", file=sys.stderr)
+        for page in sorted({row.page for row, _ in stale}):
+            path = SECTION / page
+            page_rows = [row for row in rows if row.page == page]
+            path.write_text(
+                update_page(path.read_text(encoding="utf-8"), page_rows, outputs), encoding="utf-8"
+            )
+        print(f"updated {len(stale)} shown output(s); review with git diff", file=sys.stderr)
     elif stale:
         for row, block in stale:
             print(
-                f"error: {PAGE_NAME}:{block.fence_line} ('{row.title}') now prints:\n"
-                f"{outputs[block.fence_line]}",
+                f"error: {row.where}:{block.fence_line} ('{row.title}') now prints:\n"
+                f"{outputs[row.key(block)]}",
                 file=sys.stderr,
             )
-        print("rerun with --update-page to copy these outputs into the page", file=sys.stderr)
+        print("rerun with --update-page to copy these outputs into the pages", file=sys.stderr)
         return 1
     return 1 if errors else 0
 

@@ -9,9 +9,6 @@ attribute and the installed Keras version, instead of letting the tracer
 record wrong values quietly.
 """
 
-# Keras ships no type information (no py.typed): its objects are typed Any.
-# mypy: disable-error-code="import-untyped"
-
 from __future__ import annotations
 
 import contextlib
@@ -34,12 +31,13 @@ __all__ = [
 
 
 class KerasInternalsError(RuntimeError):
-    """A private part of Keras the tracer relies on is missing."""
+    """A private part of Keras that the tracer or the checkup relies on is missing."""
 
 
 def _missing(what: str, where: str) -> KerasInternalsError:
     return KerasInternalsError(
-        f"keras_call_guide's tracer reads {what} from {where}, which is private Keras API, "
+        f"keras_call_guide (the tracer and the checkup) reads {what} from {where}, "
+        "which is private Keras API, "
         f"and Keras {keras.__version__} does not have it. This version of keras_call_guide "
         "does not support this Keras version."
     )

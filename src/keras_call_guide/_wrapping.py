@@ -9,9 +9,6 @@ nothing in that decision. Every wrapper is removed when the `with` block of
 raises.
 """
 
-# Keras and TensorFlow ship no type information: their objects are typed Any.
-# mypy: disable-error-code="import-untyped"
-
 from __future__ import annotations
 
 import contextlib

@@ -6,7 +6,6 @@ argument in `get_config`, and is registered as Keras-serializable, so a
 """
 
 # Keras ships no type information (no py.typed): `keras.Model` is typed Any.
-# mypy: disable-error-code="import-untyped"
 # mypy: allow-subclassing-any
 
 from __future__ import annotations

@@ -17,9 +17,6 @@ This module is the public API. The records and their table live in
 `_wrapping`, and every use of Keras's private API in `_keras_internals`.
 """
 
-# Keras ships no type information (no py.typed): its objects are typed Any.
-# mypy: disable-error-code="import-untyped"
-
 from __future__ import annotations
 
 import inspect

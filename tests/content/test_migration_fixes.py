@@ -1,22 +1,44 @@
-"""Every difference on the migration page shows its change running, and links to it.
+"""Every difference in the migration section shows its change running, and old links still land.
 
-A row under `## Differences` in docs/migration/keras2-vs-keras3.md ends its
+A row under `## Differences` on a page of docs/migration/ (migration_table.PAGES) ends its
 "What to change" paragraph with a link to `#ROW-fix`; right after the paragraph
 a `#### ... {#ROW-fix}` heading opens the fix: a Python block that imports
 `keras` (not `tf_keras`), followed by the output it prints. The doc-block tests
 run that block and check its output; this test checks that it is there. The
 page is read with markdown-it-py, so a fence inside another construct is seen
 as Markdown sees it. Nothing here imports TensorFlow or Keras.
+
+The section was one page, docs/migration/keras2-vs-keras3.md, until it was split; that page
+stays at its URL and keeps each anchor it published, as an `<a id>` that links to the section
+that now holds it.
 """
 
 import re
 
 import pytest
 
-from docs_tooling import markdown
-from docs_tooling.paths import ROOT
+from docs_tooling import markdown, migration_table
 
-PAGE = ROOT / "docs" / "migration" / "keras2-vs-keras3.md"
+SECTION = migration_table.SECTION
+OLD_PAGE = SECTION / "keras2-vs-keras3.md"
+# Every anchor the single page published before the split (its headings' ids).
+OLD_ANCHORS = (
+    ["the-table", "differences", "same-in-both", "how-the-table-is-made"]
+    + [
+        anchor + suffix
+        for anchor in (
+            "training-positional training-explicit-none autograph two-positional-inputs-fit "
+            "non-tensor-positional numpy-arguments build-argument build-several-inputs model-build "
+            "first-call-runs-twice summary-before-build add-metric add-loss-callable get-config "
+            "save-format save-h5 load-savedmodel compute-output-shape mask-not-supported "
+            "optimizer-minimize compiled-loss-metrics metrics-before-fit"
+        ).split()
+        for suffix in ("", "-fix")
+    ]
+    + ["same-training-values", "same-symbolic-call", "same-add-loss", "same-mask-argument"]
+)
+RENAMED = {"differences": "the-table"}
+MOVED_LINK = re.compile(r'<a id="(?P<anchor>[\w-]+)"></a>')
 CHANGE_PREFIX = "What to change:"
 OUTPUT_MARKER = "<!--pytest-codeblocks:expected-output-->"
 HEADING_ANCHOR = re.compile(r"\{\s*#(?P<anchor>[A-Za-z0-9_-]+)[^}]*\}\s*$")
@@ -109,17 +131,61 @@ def fix_problems(text: str) -> list[str]:
     return problems
 
 
-PAGE_TEXT = PAGE.read_text(encoding="utf-8")
+TEXTS = {name: (SECTION / name).read_text(encoding="utf-8") for name in migration_table.PAGES}
+PAGE_TEXT = TEXTS[migration_table.PAGES[0]]  # the page the breakage tests below break
 
 
-def test_every_difference_has_its_fix_block_and_link():
-    problems = fix_problems(PAGE_TEXT)
-    assert not problems, "\n".join(problems)
+@pytest.mark.parametrize("name", migration_table.PAGES)
+def test_every_difference_has_its_fix_block_and_link(name):
+    problems = [
+        problem for problem in fix_problems(TEXTS[name]) if problem != "no rows found under '## Differences'"
+    ]
+    assert not problems, f"docs/migration/{name}:\n" + "\n".join(problems)
 
 
-def test_the_page_has_differences_to_check():
-    rows = list(_difference_rows(markdown.tokens(PAGE_TEXT)))
+def test_the_section_has_differences_to_check():
+    rows = [row for text in TEXTS.values() for row in _difference_rows(markdown.tokens(text))]
     assert len(rows) >= 12
+
+
+def moved_anchor_problems(old_page: str, pages: dict[str, str]) -> list[str]:
+    """Published anchors missing from the old page, and its links that land nowhere."""
+    ids = {name: set(re.findall(r"\{\s*#([\w-]+)\s*\}", text)) for name, text in pages.items()}
+    problems = []
+    kept = set()
+    for line in old_page.splitlines():
+        found = MOVED_LINK.findall(line)
+        kept |= set(found)
+        targets = re.findall(r"\]\(([\w-]+\.md)#([\w-]+)\)", line)
+        landing = {target for _, target in targets}
+        for anchor in found:
+            # The old "Differences" heading sat right above the table, where it now leads.
+            if RENAMED.get(anchor, anchor) not in landing:
+                problems.append(f"#{anchor} links to no section of that name")
+        problems += [
+            f"{page}#{target} does not exist" for page, target in targets if target not in ids.get(page, ())
+        ]
+    problems += [f"#{anchor} is no longer on the old page" for anchor in OLD_ANCHORS if anchor not in kept]
+    return problems
+
+
+def section_texts() -> dict[str, str]:
+    return {**TEXTS, "index.md": migration_table.INDEX.read_text(encoding="utf-8")}
+
+
+def test_every_old_anchor_still_lands_and_links_on():
+    problems = moved_anchor_problems(OLD_PAGE.read_text(encoding="utf-8"), section_texts())
+    assert not problems, "docs/migration/keras2-vs-keras3.md:\n" + "\n".join(problems)
+
+
+def test_a_dropped_or_misdirected_old_anchor_is_reported():
+    old = OLD_PAGE.read_text(encoding="utf-8")
+    dropped = old.replace('<a id="autograph-fix"></a>', "")
+    assert moved_anchor_problems(dropped, section_texts()) == ["#autograph-fix is no longer on the old page"]
+    misdirected = old.replace("(symbolic.md#autograph)", "(building.md#autograph)")
+    assert moved_anchor_problems(misdirected, section_texts()) == ["building.md#autograph does not exist"]
+    renamed = old.replace("(symbolic.md#autograph)", "(symbolic.md#tf-ops-on-keras-input)")
+    assert moved_anchor_problems(renamed, section_texts()) == ["#autograph links to no section of that name"]
 
 
 # The checks above must be able to fail: each change below breaks one row of the

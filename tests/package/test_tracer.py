@@ -567,7 +567,8 @@ def test_run_eagerly_afresh_runs_eagerly_then_drops_the_step_functions():
 
 def missing_message(what, where):
     return (
-        f"keras_call_guide's tracer reads `{what}` from {where}, which is private Keras API, "
+        f"keras_call_guide (the tracer and the checkup) reads `{what}` from {where}, "
+        "which is private Keras API, "
         f"and Keras {keras.__version__} does not have it. This version of keras_call_guide "
         "does not support this Keras version."
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,24 @@ def deploy_job() -> dict:
     return job
 
 
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
+
+
+def release_jobs() -> dict:
+    return load(RELEASE)["jobs"]
+
+
+def publish_job() -> dict:
+    (job,) = [job for _, job in jobs() if "pypa/gh-action-pypi-publish@" in str(job.get("steps"))]
+    return job
+
+
+def triggers(path: Path) -> dict:
+    workflow = load(path)
+    # YAML 1.1 reads the bare key `on` as true.
+    return workflow.get("on", workflow.get(True))
+
+
 def test_there_are_workflows():
     assert WORKFLOWS
 
@@ -46,12 +65,14 @@ def test_nothing_is_writable_by_default(path):
     assert load(path).get("permissions") in ({}, "read-all", {"contents": "read"})
 
 
-def test_only_the_deploy_job_may_write():
-    deploy = deploy_job()
+def test_only_the_deploy_job_may_write_and_only_the_publish_job_gets_an_id_token():
+    deploy, publish = deploy_job(), publish_job()
     for name, job in jobs():
         permissions = job.get("permissions", {})
         writes = [scope for scope, level in permissions.items() if level == "write"]
-        assert writes == (["contents"] if job is deploy else []), name
+        expected = ["contents"] if job is deploy else ["id-token"] if job is publish else []
+        assert writes == expected, name
+    assert publish_job()["permissions"] == {"id-token": "write"}
 
 
 def test_every_action_is_pinned_to_a_commit():
@@ -121,3 +142,60 @@ def test_the_deploy_step_derives_the_version_from_the_ref(tmp_path, ref_type, re
     else:
         assert result.returncode == 0, result.stdout
         assert result.stdout.strip() == f"make publish {published} PUSH=1"
+
+
+def test_the_release_runs_on_version_tags_only():
+    assert triggers(RELEASE) == {"push": {"tags": ["v*"]}}
+
+
+def test_the_release_publishes_what_its_build_job_built_and_checked():
+    build, publish = release_jobs()["build"], release_jobs()["publish"]
+    assert publish is publish_job()
+    assert publish["needs"] == "build"
+    assert publish["environment"]["name"] == "pypi"
+    runs = "\n".join(step.get("run", "") for step in build["steps"])
+    assert "python -m build --no-isolation" in runs
+    assert "twine check --strict" in runs
+    (upload,) = [s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    # Only the downloaded artifact reaches the job that holds the token: no
+    # checkout, no command of the repository's.
+    uses = [step.get("uses", "").split("@")[0] for step in publish["steps"]]
+    assert uses == ["actions/download-artifact", "pypa/gh-action-pypi-publish"]
+    assert not any("run" in step for step in publish["steps"])
+    (download,) = [s for s in publish["steps"] if s["uses"].startswith("actions/download-artifact@")]
+    assert download["with"]["name"] == upload["with"]["name"]
+    assert download["with"]["path"].rstrip("/") == upload["with"]["path"].rstrip("/") == "dist"
+    # Password-less: no token or password handed to the upload.
+    assert "with" not in publish["steps"][-1] or not {"password", "user"} & set(publish["steps"][-1]["with"])
+
+
+@pytest.mark.parametrize(
+    "tag, version, builds",
+    [
+        ("v0.1.0", "0.1.0", True),
+        ("v0.1", "0.1.0", True),
+        ("v1.2.3rc1", "1.2.3rc1", True),
+        ("v0.2.0", "0.1.0", False),
+        ("v0.1.0.", "0.1.0", False),
+        ("0.1.0", "0.1.0", False),
+        ('v0.1.0";touch${IFS}hacked;"', "0.1.0", False),
+    ],
+)
+def test_the_release_checks_the_tag_names_the_package_version(tmp_path, tag, version, builds):
+    (step,) = [s for s in release_jobs()["build"]["steps"] if "GITHUB_REF_NAME" in s.get("run", "")]
+    assert step["shell"] == "bash"
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "x"\nversion = "{version}"\n')
+    result = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        check=False,
+        cwd=tmp_path,
+        text=True,
+        # This interpreter stands in for the job's `python`, with packaging installed.
+        env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "GITHUB_REF_NAME": tag},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=60,
+    )
+    assert (result.returncode == 0) == builds, result.stdout
+    assert ("nothing built" in result.stdout) != builds, result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pyproject.toml"]

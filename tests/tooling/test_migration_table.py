@@ -1,26 +1,32 @@
-"""The migration table is exactly what the page's Keras 2 and Keras 3 blocks print.
+"""The migration table is exactly what the section's Keras 2 and Keras 3 blocks print.
 
-`pytest --doc-blocks docs` checks that every block on the migration page
+`pytest --doc-blocks docs` checks that every block on the migration pages
 prints the output shown under it. These tests close the loop: the committed
-table (docs/migration/results.md) must be the one rendered from those shown
-outputs, so a Keras release that changes a result fails one or the other.
+table (docs/migration/results.md, included by the section's index) must be the
+one rendered from those shown outputs, so a Keras release that changes a result
+fails one or the other; and the pages it is read from are the section's pages,
+in the order of the nav.
 Nothing here imports TensorFlow; the blocks themselves run in the doc-block
 tests and in `make migration-table`.
 """
+
+import re
 
 import pytest
 
 from docs_tooling import migration_table
 from docs_tooling.doc_blocks import collected_blocks
+from docs_tooling.paths import ROOT
 
-PAGE_TEXT = migration_table.PAGE.read_text(encoding="utf-8")
-ROWS = migration_table.parse_page(PAGE_TEXT)
+ROWS = migration_table.parse_section()
+INDEX_TEXT = migration_table.INDEX.read_text(encoding="utf-8")
 
 
 def test_page_has_rows_of_both_kinds():
     kinds = [row.kind for row in ROWS]
     assert kinds.count("difference") >= 12
     assert kinds.count("same") >= 1
+    assert {row.page for row in ROWS} == set(migration_table.PAGES), "a page of the section has no row"
 
 
 def test_results_file_is_the_table_of_the_shown_outputs():
@@ -36,19 +42,59 @@ def test_differences_differ_and_sames_agree():
 
 
 def test_parser_sees_the_blocks_pytest_codeblocks_runs():
-    run = {block.lineno: block for block in collected_blocks(migration_table.PAGE)}
     for row in ROWS:
+        run = {block.lineno: block for block in collected_blocks(migration_table.SECTION / row.page)}
         for block in row.blocks:
             assert block.fence_line in run, f"{row.title}: no runnable block at {block.fence_line}"
             assert run[block.fence_line].code == block.code
             assert run[block.fence_line].expected_output == block.shown
 
 
-def test_anchors_are_unique_and_the_page_includes_both_tables():
+def test_anchors_are_unique_and_the_index_includes_both_tables():
+    # Unique across the section: the page at the old URL maps each anchor to one page.
     anchors = [row.anchor for row in ROWS]
     assert len(anchors) == len(set(anchors))
-    assert '--8<-- "migration/results.md:differences"' in PAGE_TEXT
-    assert '--8<-- "migration/results.md:same"' in PAGE_TEXT
+    assert '--8<-- "migration/results.md:differences"' in INDEX_TEXT
+    assert '--8<-- "migration/results.md:same"' in INDEX_TEXT
+
+
+def nav_pages() -> list[str]:
+    """The migration pages in mkdocs.yml's nav, in order (read as text: the file has !tags)."""
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:\n", 1)[1]
+    return re.findall(r"^\s+- (?:[^:\n]+: )?migration/([\w.-]+\.md)\s*$", nav, re.MULTILINE)
+
+
+def test_the_nav_lists_the_index_then_the_pages_in_table_order():
+    assert nav_pages() == ["index.md", *migration_table.PAGES]
+
+
+def test_a_page_left_out_of_pages_is_reported(tmp_path):
+    for name in (*migration_table.PAGES, *migration_table.NOT_PAIRS):
+        (tmp_path / name).write_text("# Page\n", encoding="utf-8")
+    assert migration_table.section_pages(tmp_path) == list(migration_table.PAGES)
+    (tmp_path / "new-theme.md").write_text("# New\n", encoding="utf-8")
+    with pytest.raises(migration_table.PageError, match=r"holds \['new-theme.md'\]"):
+        migration_table.section_pages(tmp_path)
+    (tmp_path / "new-theme.md").unlink()
+    (tmp_path / migration_table.PAGES[0]).unlink()
+    with pytest.raises(migration_table.PageError, match="listed in migration_table.PAGES but not"):
+        migration_table.section_pages(tmp_path)
+
+
+def test_every_table_link_lands_on_a_heading_of_its_page():
+    headings = {
+        name: set(
+            re.findall(r"\{\s*#([\w-]+)\s*\}", (migration_table.SECTION / name).read_text(encoding="utf-8"))
+        )
+        for name in migration_table.PAGES
+    }
+    table = migration_table.RESULTS.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([\w-]+\.md)#([\w-]+)\)", table)
+    assert len(links) >= 2 * len(ROWS) - sum(row.kind == "same" for row in ROWS)
+    for page, anchor in links:
+        if page in headings:
+            assert anchor in headings[page], f"the table links to {page}#{anchor}, which is not there"
+    assert not re.search(r"\]\(#", table), "a same-page link in the table lands nowhere from the index"
 
 
 def block(code, output=None):
@@ -98,15 +144,18 @@ def test_a_difference_that_vanished_is_reported():
     assert errors == ["'Same now' is listed as a difference, but both blocks print the same"]
 
 
-def test_the_table_shows_each_pair_with_its_advice():
+def test_the_table_shows_each_pair_with_its_advice_and_links_to_its_page():
     page = difference(
         "Renamed {#renamed}",
         block("import tf_keras", "old"),
         block("import keras", "new"),
-        change="**What to change:** Use `new`.\n",
+        change="**What to change:** Use `new` ([runs](#renamed-fix), [guide](../guide/x.md#y)).\n",
     )
-    table = migration_table.render(migration_table.parse_page(page))
-    assert "| [Renamed](#renamed) | <code>old</code> | <code>new</code> | Use `new`. |" in table
+    table = migration_table.render(migration_table.parse_page(page, "theme.md"))
+    assert (
+        "| [Renamed](theme.md#renamed) | <code>old</code> | <code>new</code> "
+        "| Use `new` ([runs](theme.md#renamed-fix), [guide](../guide/x.md#y)). |"
+    ) in table
 
 
 def test_cells_escape_markdown_and_table_syntax():
