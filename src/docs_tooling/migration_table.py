@@ -314,8 +314,10 @@ def run_pairs(rows: list[Row]) -> Outputs:
         for block in (row.keras2, row.keras3):
             print(f"  running {row.where}:{block.fence_line}: {row.title}", file=sys.stderr)
             with tempfile.TemporaryDirectory(prefix="migration-") as workdir:
+                # An absolute name: the block runs in `workdir`, and AutoGraph (Keras 2's
+                # graph calls) finds a relative file name nowhere, so it cannot convert `call`.
                 outputs[row.key(block)] = run_python_block(
-                    by_page[row.page][block.fence_line], row.where, workdir
+                    by_page[row.page][block.fence_line], str(SECTION / row.page), workdir
                 )
     return outputs
 
