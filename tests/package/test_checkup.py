@@ -992,3 +992,26 @@ def test_the_package_exports_the_checkup():
         "Skipped",
     ):
         assert getattr(keras_call_guide, name) is getattr(checkup, name)
+
+
+# --- a sample that hides what training changes ------------------------------------------
+
+
+@register
+class NoTrainingParameterZeroActivations(keras.Model):
+    # Zero kernel and bias before a ReLU: every activation Dropout receives on the sample is 0,
+    # and dropping a zero changes nothing, so the sample alone cannot show that Dropout uses
+    # `training`. (With random weights this happens by chance, once in 2**units models.)
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(4, activation="relu", kernel_initializer="zeros", name="hidden")
+        self.dropout = keras.layers.Dropout(0.5, name="dropout")
+        self.head = keras.layers.Dense(1, name="head")
+
+    def call(self, inputs):
+        return self.head(self.dropout(self.hidden(inputs)))
+
+
+def test_call_without_training_is_found_when_the_sample_activations_are_all_zero():
+    report = check_model(NoTrainingParameterZeroActivations(), X, checks=["call_without_training"])
+    assert found(report) == ["call_without_training"], str(report)

@@ -168,6 +168,31 @@ def call_with_argument(model: keras.Model, name: str) -> Callable[[Any, Any], An
 # --- comparing outputs --------------------------------------------------------------------
 
 
+def _depends_on_training(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether `call` gives different outputs for `training=True` and `training=False`."""
+    try:
+        outputs = [to_numpy(call(*args, **{**kwargs, "training": value})) for value in (True, False)]
+    except Exception:  # noqa: BLE001 - cannot tell, so assume it does
+        return True
+    return not same_outputs(*outputs)
+
+
+def _random_like(structure: Any) -> Any:
+    """`structure` with each floating-point array or tensor replaced by seeded random normal values."""
+    rng = np.random.default_rng(0)
+
+    def replace(value: Any) -> Any:
+        dtype = getattr(value, "dtype", None)
+        if dtype is None or "float" not in keras.backend.standardize_dtype(dtype):
+            return value
+        try:
+            return rng.standard_normal(tuple(value.shape)).astype(keras.backend.standardize_dtype(dtype))
+        except TypeError:  # a dtype NumPy cannot hold, such as bfloat16 without ml_dtypes
+            return value
+
+    return keras.tree.map_structure(replace, structure)
+
+
 def to_numpy(outputs: Any) -> Any:
     """The outputs, same structure, as NumPy arrays."""
     return keras.tree.map_structure(lambda t: np.asarray(keras.ops.convert_to_numpy(t)), outputs)
@@ -225,25 +250,24 @@ class TrainingRecorder:
         self.uses: dict[str, bool] = {}
 
     def uses_training(self, name: str) -> bool:
-        """Whether the layer's output depends on `training`, on the sample's activations.
+        """Whether the layer's output depends on `training`.
 
         Runs the layer's `call` on the arguments its first eager call received,
-        with `training=True` and with `training=False`. A layer that was not
-        called eagerly, or whose `call` raises here, counts as using it.
+        with `training=True` and with `training=False`. When both give the same
+        outputs, it tries once more on random normal values in place of the
+        floating-point arguments: the sample's activations can hide the
+        difference (after a ReLU they may all be zero, and Dropout changes no
+        zero). A layer that was not called eagerly, or whose `call` raises
+        here, counts as using it.
         """
         if name not in self.uses:
             if name not in self.arguments:
                 self.uses[name] = True
             else:
                 original, args, kwargs = self.arguments[name]
-                try:
-                    outputs = [
-                        to_numpy(original(*args, **{**kwargs, "training": value})) for value in (True, False)
-                    ]
-                except Exception:  # noqa: BLE001 - cannot tell, so assume it does
-                    self.uses[name] = True
-                else:
-                    self.uses[name] = not same_outputs(*outputs)
+                self.uses[name] = _depends_on_training(original, args, kwargs) or _depends_on_training(
+                    original, *_random_like((args, kwargs))
+                )
         return self.uses[name]
 
     @contextlib.contextmanager
