@@ -50,9 +50,11 @@ lint: $(LINT_STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline --persona auditor --no-progress .github/workflows
 
-# The package's tests, the tooling's tests, and the checks on the pages' structure, in two processes.
+# The package's tests, the tooling's tests, and the checks on the pages' structure, in two processes;
+# loadgroup keeps the tests that fork from one pre-imported interpreter on one worker
+# (tests/tooling/conftest.py), so they start one, not two.
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2 tests/package tests/tooling tests/content
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests/package tests/tooling tests/content
 
 # Doc blocks in a random order, the whole set DOC_REPEAT times, so no block can
 # lean on another; the seed is printed, and `make test-docs SEED=n` reruns that order.

@@ -2,10 +2,9 @@
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import pytest
 
-import keras  # noqa: E402
-import pytest  # noqa: E402
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +16,11 @@ def fresh_keras_state():
     of CPU once TensorFlow holds a few traced models, twice per test.
     Python's own collector still runs.
     """
+    # Imported here, not at the top: pytest-xdist's controller loads this
+    # file but runs no test, and importing Keras there costs it a whole
+    # TensorFlow import (several CPU seconds) for nothing.
+    import keras
+
     keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(7)
     yield

@@ -4,7 +4,8 @@ Each run is `pytest --doc-blocks` through pytester, in a temporary directory,
 so the pages here are the only pages. Runs are in this process, as
 `make test-docs` runs the blocks, except the isolation runs: those let blocks
 spoil process-wide state on purpose (with the isolation sabotaged, they must),
-so each gets a fresh `pytest` process of its own.
+so they run in a process of their own, forked from the tests' pre-imported
+interpreter (`fork_servers` in conftest.py) to spare a TensorFlow import.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import keras  # noqa: F401
 import pytest
 import tensorflow  # noqa: F401
 
+from docs_tooling import forkserver
 from docs_tooling.doc_blocks import START_SEED
 from docs_tooling.paths import SRC
+
+from .conftest import FORK_SERVER_GROUP
 
 
 def write_page(directory: Path, name: str, text: str) -> Path:
@@ -369,37 +373,87 @@ docs_tooling.doc_blocks.isolated_state = no_isolation
 """
 
 
-@pytest.fixture
-def isolation_page(pytester, monkeypatch):
-    # The fresh processes import docs_tooling from this checkout; pytester puts
-    # the pages' directory (registers_on_import.py) in front.
-    monkeypatch.setenv("PYTHONPATH", str(SRC))
-    directory = pytester.path
+# The three isolation runs, one after another in one process forked from the
+# pre-imported interpreter: `python -m pytest` three times would pay three
+# TensorFlow imports. Each run starts from the state the one before left, which
+# with the isolation working is the fresh state (that is what the first two
+# runs check); the sabotaged run goes last, as its leaks are meant to stay.
+ISOLATION_RUNS = {
+    "page order": ("isolated", ["--doc-blocks-repeat=2"]),
+    "shuffled": ("isolated", ["--doc-blocks-repeat=2", "--doc-blocks-shuffle=7"]),
+    "sabotaged": ("sabotaged", ["--doc-blocks-repeat=2"]),
+}
+
+ISOLATION_DRIVER = """\
+import os
+import sys
+
+# The docs_tooling of this checkout; sys.path[0] is this folder, which holds
+# registers_on_import.py, as PYTHONPATH would for `python -m pytest`.
+sys.path.insert(1, {src!r})
+
+import pytest
+
+for name, (folder, args) in {runs!r}.items():
+    os.chdir(os.path.join(sys.path[0], folder))
+    basetemp = os.path.join(sys.path[0], "basetemp-" + folder + "-" + str(len(args)))
+    code = pytest.main([*{runner_args!r}, "--basetemp=" + basetemp, *args])
+    print("\\n@@ " + name + " exited " + str(int(code)) + " @@", flush=True)
+"""
+
+_ISOLATION_RUNS: dict[str, Run] = {}  # the runs, each read by one test below
+
+
+def run_isolation_scenarios(directory: Path, servers: forkserver.ForkServerPool) -> dict[str, Run]:
     blocks = "\n".join(f"```python\n{textwrap.dedent(code)}```\n" for code in ISOLATION_BLOCKS.values())
-    (directory / "isolation.md").write_text(blocks, encoding="utf-8")
+    for folder in ("isolated", "sabotaged"):
+        (directory / folder).mkdir()
+        (directory / folder / "isolation.md").write_text(blocks, encoding="utf-8")
+    (directory / "sabotaged" / "conftest.py").write_text(SABOTAGE, encoding="utf-8")
     (directory / "registers_on_import.py").write_text(REGISTERS_ON_IMPORT, encoding="utf-8")
-    return pytester
+    driver = directory / "run_isolation.py"
+    driver.write_text(
+        ISOLATION_DRIVER.format(src=str(SRC), runs=ISOLATION_RUNS, runner_args=list(RUNNER_ARGS)),
+        encoding="utf-8",
+    )
+    run = servers.run(driver, str(directory), timeout=900)
+    output = run.stdout + "\n" + run.stderr
+    parts = re.split(r"^@@ (.+) exited (\d+) @@$", run.stdout, flags=re.M)
+    names = parts[1::3]
+    assert run.returncode == 0 and names == list(ISOLATION_RUNS), output
+    return {
+        name: Run(int(code), text, text + "\n" + run.stderr)
+        for name, code, text in zip(names, parts[2::3], parts[0:-1:3], strict=True)
+    }
 
 
-def test_blocks_are_isolated_run_twice_in_page_order(isolation_page):
-    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2", fresh_process=True)
+@pytest.fixture
+def isolation_runs(pytester, fork_servers) -> dict[str, Run]:
+    if not _ISOLATION_RUNS:
+        _ISOLATION_RUNS.update(run_isolation_scenarios(pytester.path, fork_servers))
+    return _ISOLATION_RUNS
+
+
+@pytest.mark.xdist_group(FORK_SERVER_GROUP)
+def test_blocks_are_isolated_run_twice_in_page_order(isolation_runs):
+    result = isolation_runs["page order"]
     assert result.returncode == 0, result.report
     assert f"{2 * len(ISOLATION_BLOCKS)} passed" in result.report
 
 
-def test_blocks_are_isolated_run_twice_shuffled(isolation_page):
-    result = run_doc_blocks(
-        isolation_page, "--doc-blocks-repeat=2", "--doc-blocks-shuffle=7", fresh_process=True
-    )
+@pytest.mark.xdist_group(FORK_SERVER_GROUP)
+def test_blocks_are_isolated_run_twice_shuffled(isolation_runs):
+    result = isolation_runs["shuffled"]
     assert result.returncode == 0, result.report
+    assert f"{2 * len(ISOLATION_BLOCKS)} passed" in result.report
     assert "doc blocks shuffled with seed 7" in result.report
     order = re.findall(r"^PASSED isolation\.md::line (\d+) \(round (\d)\)", result.report, re.M)
     assert order != sorted(order, key=lambda pair: (int(pair[0]), pair[1])), "not shuffled"
 
 
-def test_without_isolation_every_leak_is_seen(isolation_page):
-    (isolation_page.path / "conftest.py").write_text(SABOTAGE, encoding="utf-8")
-    result = run_doc_blocks(isolation_page, "--doc-blocks-repeat=2", fresh_process=True)
+@pytest.mark.xdist_group(FORK_SERVER_GROUP)
+def test_without_isolation_every_leak_is_seen(isolation_runs):
+    result = isolation_runs["sabotaged"]
     assert result.returncode == 1
     for name in ISOLATION_BLOCKS:
         if name != "import-time registration":
@@ -454,11 +508,35 @@ STANDALONE = f"""\
     """
 
 
-def test_standalone_runs_each_block_in_a_fresh_interpreter(pytester):
+class BorrowedServers:
+    """The tests' fork server, lent to a runner that would start its own pool.
+
+    The runner's pool would pay a TensorFlow import per server; the blocks
+    run the same way forked from the shared one. Only `close` differs: the
+    session fixture closes the server after the last test.
+    """
+
+    def __init__(self, servers: forkserver.ForkServerPool):
+        self.run = servers.run
+        self.asked_for: list[int] = []
+
+    def __call__(self, size: int, env: dict[str, str]) -> BorrowedServers:
+        self.asked_for.append(size)
+        return self
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.xdist_group(FORK_SERVER_GROUP)
+def test_standalone_runs_each_block_in_a_fresh_interpreter(pytester, monkeypatch, fork_servers):
     write_page(pytester.path, "standalone.md", STANDALONE)
     in_process = run_doc_blocks(pytester)
     assert outcome(in_process.report, "PASSED", "standalone.md::line 15"), in_process.report
+    borrowed = BorrowedServers(fork_servers)
+    monkeypatch.setattr(forkserver, "ForkServerPool", borrowed)
     result = run_doc_blocks(pytester, "--doc-blocks-standalone", "--doc-blocks-jobs=2")
+    assert borrowed.asked_for == [2], "the runner did not fork the blocks, two at a time"
     report = result.report
     assert outcome(report, "PASSED", "standalone.md::line 3"), report
     # Passes in-process only because the runner seeded it: standalone catches that.

@@ -266,23 +266,46 @@ _INSPECT_JS = """async () => {
   };
 }"""
 
-# Clicks one code block's copy button and reads the clipboard. One call per
-# block: Playwright's evaluate carries a user gesture, which Chromium lets
-# expire after a few seconds, and the copy needs it.
-_COPY_JS = """async index => {
-  const code = document.querySelectorAll("pre > code")[index];
+# Clicks the copy button of every code block from `start` on and reads the
+# clipboard after each, until the page's blocks are done or `budgetMs` have
+# passed: Playwright's evaluate carries a user gesture, which Chromium lets
+# expire after a few seconds, and the copy needs it. The caller calls again
+# from `next` until every block is clicked, usually once per page.
+_COPY_JS = """async ([start, budgetMs]) => {
+  const began = performance.now();
+  const codes = [...document.querySelectorAll("pre > code")];
   const buttons = [...document.querySelectorAll("button[data-md-type=copy][data-clipboard-target]")];
-  const button = buttons.find(b => document.querySelector(b.dataset.clipboardTarget) === code);
-  const block = {id: code.parentElement.id || null, hasButton: !!button, copied: false};
-  if (button) {
-    await navigator.clipboard.writeText("\\u0000not copied");
-    button.click();
-    const text = await navigator.clipboard.readText();
-    block.copied = text === code.textContent.trimEnd();
-    if (!block.copied) block.got = text.slice(0, 80);
+  const blocks = [];
+  let index = start;
+  for (; index < codes.length && (index === start || performance.now() - began < budgetMs); index++) {
+    const code = codes[index];
+    const button = buttons.find(b => document.querySelector(b.dataset.clipboardTarget) === code);
+    const block = {id: code.parentElement.id || null, hasButton: !!button, copied: false};
+    if (button) {
+      await navigator.clipboard.writeText("\\u0000not copied");
+      button.click();
+      const text = await navigator.clipboard.readText();
+      block.copied = text === code.textContent.trimEnd();
+      if (!block.copied) block.got = text.slice(0, 80);
+    }
+    blocks.push(block);
   }
-  return block;
+  return {blocks, next: index, count: codes.length};
 }"""
+# Well inside the gesture's lifetime, however slow the machine.
+COPY_SLICE_MS = 1000
+
+
+def copy_every_block(page) -> list[dict]:
+    """Click every code block's copy button on `page`; what each copied, in page order."""
+    blocks: list[dict] = []
+    start = 0
+    while True:
+        part = page.evaluate(_COPY_JS, [start, COPY_SLICE_MS])
+        blocks += part["blocks"]
+        start = part["next"]
+        if start >= part["count"]:
+            return blocks
 
 
 class _OpenPage:
@@ -356,8 +379,7 @@ class _OpenPage:
             result.diagram_elements = inspected["diagramElements"]
             if check_copy:
                 self.page.bring_to_front()
-                count = self.page.evaluate('document.querySelectorAll("pre > code").length')
-                result.code_blocks = [self.page.evaluate(_COPY_JS, index) for index in range(count)]
+                result.code_blocks = copy_every_block(self.page)
                 result.mouse_copy = _mouse_copy(self.page)
                 self.page.wait_for_load_state("networkidle")
                 # Requests after the load (none expected) are still checked
