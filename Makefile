@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install serve build lint test test-unit test-docs test-standalone test-page test-build clean
-.PHONY: publish publish-dev test-publishing test-browser bench
+.PHONY: publish publish-dev test-publishing test-browser bench node-tools
 
 install: $(STAMP)
 
@@ -95,14 +95,29 @@ publish: $(STAMP)
 publish-dev: $(STAMP)
 	$(BIN)/python scripts/publish.py dev $(if $(filter 1,$(PUSH)),--push)
 
+# axe-core for the accessibility test and Lighthouse for `make bench`, from the
+# npm registry at the exact versions of package.json and package-lock.json,
+# into node_modules/ (git-ignored): npm ci --omit=dev installs axe-core alone.
+# Each stamp lives in node_modules/, which npm ci empties, so a stale one goes too.
+AXE_STAMP := node_modules/.axe-installed
+LIGHTHOUSE_STAMP := node_modules/.lighthouse-installed
+NPM_CI := npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+node-tools: $(AXE_STAMP)
+$(AXE_STAMP): package.json package-lock.json
+	$(NPM_CI) --omit=dev
+	touch $(AXE_STAMP)
+$(LIGHTHOUSE_STAMP): package.json package-lock.json
+	$(NPM_CI)
+	touch $(AXE_STAMP) $(LIGHTHOUSE_STAMP)
+
 # The site test-build made, in Debian's Chromium (tests/browser/conftest.py).
-test-browser: test-build
+test-browser: test-build $(AXE_STAMP)
 	scripts/install-chromium.sh
 	KCG_SITE_DIR=$(VENV)/site-check $(BIN)/python -m pytest tests/browser
 
 # Figures for docs/maintainers/benchmarks.md; a benchmark, not a test.
 # --stages times `make test` stage by stage in a fresh clone of HEAD (commit first).
-bench: $(STAMP)
+bench: $(STAMP) $(LIGHTHOUSE_STAMP)
 	$(BIN)/python scripts/bench.py --stages $(ARGS)
 
 clean:

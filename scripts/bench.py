@@ -18,6 +18,11 @@ Figures:
   assets; the search index is fetched only when search is used, and is
   reported on its own), compressed as GitHub Pages serves text (gzip) and
   raw, and the heaviest, against the budget (any page);
+* Lighthouse 12.2.3 (npm, pinned in package.json; `make bench` installs it)
+  on every page, mobile profile, Debian's Chromium, the site served as
+  GitHub Pages serves it (gzip) in the layout `mike` publishes (so the
+  version selector finds versions.json): performance, accessibility, best
+  practices and SEO scores against their targets (--no-lighthouse skips it);
 * with --stages, `make test` from a fresh clone of HEAD, stage by stage (the
   stages are read from the Makefile's `test:` line, after `make install`),
   each against its target, and the total against TARGET_MAKE_TEST_SECONDS.
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import platform
 import resource
@@ -49,6 +55,9 @@ TARGET_MAKE_TEST_SECONDS = 6 * 60
 TARGET_STAGE_SECONDS = {"install": 30, "test-unit": 30, "test-browser": 45}
 TARGET_STANDALONE_RATIO = 2.0
 TARGET_BUILD_RATIO = 1.5
+# Lighthouse's four categories, mobile profile (issue #18), each score 0-100.
+LIGHTHOUSE_TARGETS = {"performance": 90, "accessibility": 100, "best-practices": 100, "seo": 100}
+LIGHTHOUSE_CLI = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
 # Processes sharing the doc blocks, as `make test-docs` runs them (DOC_JOBS).
 DOC_JOBS = 2
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0"}
@@ -199,6 +208,56 @@ def page_weights(site_dir: Path) -> dict[str, harness.PageVisit]:
             browser.close()
 
 
+def lighthouse(site_dir: Path) -> dict[str, dict[str, int]]:
+    """Lighthouse's four scores for every page, one page at a time (a run
+    measures timings, so runs do not share the CPU with each other)."""
+    if not LIGHTHOUSE_CLI.is_file():
+        raise SystemExit(
+            f"{LIGHTHOUSE_CLI.relative_to(ROOT)} is missing: `make bench` installs Lighthouse "
+            "from package.json (npm ci); or pass --no-lighthouse"
+        )
+    env = {**ENV, "CHROME_PATH": harness.require_chromium()}
+    flags = " ".join(["--headless=new", *[a for a in harness.CHROMIUM_ARGS if a != "--headless"]])
+    scores = {}
+    with harness.SiteServer(site_dir) as server, tempfile.TemporaryDirectory(prefix="kcg-lh-") as tmp:
+        for path in harness.page_paths(site_dir):
+            report = Path(tmp) / "report.json"
+            result = subprocess.run(
+                [
+                    "node",
+                    str(LIGHTHOUSE_CLI),
+                    server.base + path,
+                    "--quiet",
+                    "--output=json",
+                    f"--output-path={report}",
+                    f"--only-categories={','.join(LIGHTHOUSE_TARGETS)}",
+                    f"--chrome-flags={flags}",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode != 0:
+                raise RuntimeError(f"Lighthouse failed on {path or '(home)'}:\n{result.stderr[-2000:]}")
+            data = json.loads(report.read_text(encoding="utf-8"))
+            page = {name: round(100 * (c["score"] or 0)) for name, c in data["categories"].items()}
+            failing = [
+                audit_id
+                for category in data["categories"].values()
+                if category["id"] != "performance"
+                for ref in category["auditRefs"]
+                if ref["weight"] > 0
+                and (audit_id := ref["id"])
+                and data["audits"][audit_id]["score"] is not None
+                and data["audits"][audit_id]["score"] < 1
+            ]
+            scores[path] = page
+            line = "  ".join(f"{page[name]:>3}" for name in LIGHTHOUSE_TARGETS)
+            print(f"  {line}  {path or '(home)'}" + (f"  (failing: {', '.join(failing)})" if failing else ""))
+    return scores
+
+
 def make_test_stages() -> list[str]:
     """The prerequisites of `test:` in the Makefile, in the order make runs them."""
     for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
@@ -261,6 +320,7 @@ def main() -> int:
     parser.add_argument(
         "--markdown", action="store_true", help="also print the figures as Markdown for the benchmarks page"
     )
+    parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse scores")
     parser.add_argument(
         "--stages", action="store_true", help="also time every stage of `make test` in a fresh clone of HEAD"
     )
@@ -363,6 +423,29 @@ def main() -> int:
             )
         )
 
+        lighthouse_scores = {}
+        if not args.no_lighthouse:
+            print(
+                "Lighthouse 12, mobile profile, served gzip-compressed as GitHub Pages does; "
+                + ", ".join(f"{name} (target >= {target})" for name, target in LIGHTHOUSE_TARGETS.items())
+                + ":"
+            )
+            print("  " + "  ".join(f"{name[:3]:>3}" for name in LIGHTHOUSE_TARGETS) + "  page")
+            lighthouse_scores = lighthouse(full_site)
+            for name, target in LIGHTHOUSE_TARGETS.items():
+                lowest = min(lighthouse_scores.items(), key=lambda kv: kv[1][name])
+                ok = lowest[1][name] >= target
+                print(f"  lowest {name}: {lowest[1][name]} on {lowest[0] or '(home)'} ({verdict(ok)})")
+                rows.append(
+                    (
+                        f"Lighthouse {name}, lowest page (mobile)",
+                        str(lowest[1][name]),
+                        f"`{lowest[0] or '(home)'}`",
+                        f">= {target}",
+                        verdict(ok),
+                    )
+                )
+
     if args.markdown:
         print("\n| Figure | Measured | Compared with | Target | Result |")
         print("| --- | --- | --- | --- | --- |")
@@ -371,6 +454,11 @@ def main() -> int:
         print("\n| Page | First visit, compressed (bytes) | Raw (bytes) |\n| --- | ---: | ---: |")
         for path, visit in sorted(every_page.items()):
             print(f"| `{path or '(home)'}` | {visit.transferred_bytes:,} | {visit.raw_bytes:,} |")
+        if lighthouse_scores:
+            names = list(LIGHTHOUSE_TARGETS)
+            print("\n| Page | " + " | ".join(names) + " |\n| --- |" + " ---: |" * len(names))
+            for path, page in sorted(lighthouse_scores.items()):
+                print(f"| `{path or '(home)'}` | " + " | ".join(str(page[n]) for n in names) + " |")
     return 0
 
 

@@ -1,0 +1,167 @@
+"""Audit built pages with axe-core in Chromium, offline.
+
+axe-core comes from the npm registry, pinned exactly in package.json and
+package-lock.json at the repository root, and `make node-tools` installs it
+into node_modules/ (git-ignored). Nothing is fetched at test time: the one
+file axe.min.js is injected into each page with `add_script_tag(path=...)`.
+
+Each page is audited in each colour scheme the site's toggle offers (the
+choice is stored in localStorage under the key the theme reads before it
+paints, as a click on the toggle does) and at a desktop and a phone viewport,
+several contexts at a time. The light scheme gets every rule; the dark one
+the rules that look at colours (COLOUR_RULES), since the scheme changes
+nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docs_tooling.browser import harness
+from docs_tooling.paths import ROOT
+
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# The palette entries of mkdocs.yml, as the toggle stores them (index, color).
+SCHEMES = {
+    "default": {
+        "index": 0,
+        "color": {
+            "media": "(prefers-color-scheme: light)",
+            "scheme": "default",
+            "primary": "deep-orange",
+            "accent": "indigo",
+        },
+    },
+    "slate": {
+        "index": 1,
+        "color": {
+            "media": "(prefers-color-scheme: dark)",
+            "scheme": "slate",
+            "primary": "deep-orange",
+            "accent": "indigo",
+        },
+    },
+}
+VIEWPORTS: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    # A common phone: the theme's mobile layout (drawer navigation, search as an overlay).
+    "mobile": {
+        "viewport": {"width": 375, "height": 667},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+# The rules whose outcome depends on colours alone. A colour scheme changes
+# the palette's custom properties and nothing else, so in the second scheme
+# only these need to run again (COLOUR_ONLY_SCHEMES).
+COLOUR_RULES = ("color-contrast", "link-in-text-block")
+COLOUR_ONLY_SCHEMES = ("slate",)
+# What axe reports of each violation: rule, its help text and where. The
+# theme's script has built the page by `load`; two frames later its resize
+# observers (and templates/theme/main.html's) have run.
+_RUN_AXE_JS = """async rules => {
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const options = {resultTypes: ["violations"]};
+  if (rules) options.runOnly = {type: "rule", values: rules};
+  const result = await axe.run(document, options);
+  return {
+    scheme: document.body.getAttribute("data-md-color-scheme"),
+    violations: result.violations.map(v => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map(n => ({target: n.target.join(" "), summary: n.failureSummary})),
+    })),
+  };
+}"""
+
+
+class AxeMissing(RuntimeError):
+    pass
+
+
+def require_axe() -> Path:
+    if not AXE_JS.is_file():
+        raise AxeMissing(
+            f"{AXE_JS.relative_to(ROOT)} is missing: the accessibility test runs axe-core from the "
+            "npm registry, pinned in package.json. Install it with `make node-tools` "
+            "(`npm ci --omit=dev`)."
+        )
+    return AXE_JS
+
+
+@dataclass
+class Audit:
+    """One page in one colour scheme at one viewport, as axe saw it."""
+
+    path: str
+    scheme: str
+    viewport: str
+    shown_scheme: str | None = None
+    violations: list[dict] = field(default_factory=list)
+
+    def describe(self) -> list[str]:
+        where = f"{self.path or '(home)'} [{self.scheme}, {self.viewport}]"
+        return [
+            f"{where}: {v['id']} ({v['impact']}): {v['help']}: "
+            + "; ".join(f"{n['target']} -> {n['summary']}" for n in v["nodes"][:3])
+            + (f" (+{len(v['nodes']) - 3} more)" if len(v["nodes"]) > 3 else "")
+            for v in self.violations
+        ]
+
+
+def _palette_script(scheme: str) -> str:
+    # The theme reads `<scope pathname>.__palette` in <head>, before painting;
+    # the scope is the site root, the published version's folder.
+    key = f"/{harness.VERSION}/.__palette"
+    return f"localStorage.setItem({json.dumps(key)}, {json.dumps(json.dumps(SCHEMES[scheme]))});"
+
+
+class _OpenAudit:
+    def __init__(self, browser, server: harness.SiteServer, audit: Audit):
+        self.audit = audit
+        self.context = browser.new_context(**VIEWPORTS[audit.viewport])
+        self.context.route(
+            "**/*",
+            lambda route, request: (
+                route.continue_()
+                if request.url.startswith(server.origin + "/")
+                else route.abort("blockedbyclient")
+            ),
+        )
+        self.context.add_init_script(_palette_script(audit.scheme))
+        self.page = self.context.new_page()
+        self.page.evaluate("url => { location.href = url; }", server.base + audit.path)
+        self.url = server.base + audit.path
+
+    def finish(self, axe_js: Path) -> Audit:
+        try:
+            self.page.wait_for_url(self.url, wait_until="load")
+            self.page.add_script_tag(path=str(axe_js))
+            rules = list(COLOUR_RULES) if self.audit.scheme in COLOUR_ONLY_SCHEMES else None
+            found = self.page.evaluate(_RUN_AXE_JS, rules)
+            self.audit.shown_scheme = found["scheme"]
+            self.audit.violations = found["violations"]
+        finally:
+            self.context.close()
+        return self.audit
+
+
+def audit_all(
+    browser,
+    server: harness.SiteServer,
+    paths: list[str],
+    schemes: tuple[str, ...] = tuple(SCHEMES),
+    viewports: tuple[str, ...] = tuple(VIEWPORTS),
+    at_once: int = 4,
+) -> list[Audit]:
+    """axe-core's violations on every page, scheme and viewport, `at_once` at a time."""
+    axe_js = require_axe()
+    todo = [Audit(path, scheme, viewport) for path in paths for scheme in schemes for viewport in viewports]
+    done = []
+    for start in range(0, len(todo), at_once):
+        opened = [_OpenAudit(browser, server, audit) for audit in todo[start : start + at_once]]
+        done += [page.finish(axe_js) for page in opened]
+    return done
