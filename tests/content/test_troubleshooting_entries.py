@@ -107,6 +107,34 @@ PUBLISHED = {
         "batchnormalization-statistics-never-move",
         "training-false-reaches-later-layers",
     ],
+    "layer-state.md": [
+        "add-weight-name-must-be-a-keyword",
+        "cannot-add-new-elements-of-state",
+        "singleton-variables-created-on-the-first-call",
+    ],
+    "functional-inputs.md": [
+        "kerastensor-cannot-be-used-as-input-to-a-tensorflow-function",
+        "structure-of-inputs-doesnt-match",
+        "dict-keys-must-match-input-names",
+    ],
+    "output-shapes.md": [
+        "failed-to-convert-none-to-tensor",
+        "compute-output-shape-receives-none",
+        "unknown-tensorshape",
+        "compute-output-shape-is-trusted",
+    ],
+    "outputs-and-losses.md": [
+        "loss-path-cant-be-found",
+        "one-loss-key-for-two-outputs",
+        "gradients-do-not-exist-for-variables",
+    ],
+    "metrics.md": ["metrics-tuple-arity-mismatch", "evaluate-longer-than-metrics-names"],
+    "fit-logs.md": [
+        "history-holds-the-last-batch",
+        "train-step-returned-a-tensor",
+        "callbacks-every-n-batches",
+        "no-loss-to-compute",
+    ],
 }
 
 LABEL = re.compile(r"^\*\*(Reproduce|Cause|Fix(?: (\d+))?)\.\*\*")
