@@ -38,13 +38,18 @@ from docs_tooling import markdown as markdown_fences
 # The call at the top of every code cell, and the name the test looks for.
 FRESH_START = "fresh_start()"
 
-SETUP_CODE = '''\
+SETUP_CODE = """\
 # Run this cell first. Each cell below begins with fresh_start(), which puts the
 # kernel back into the state a new `python block.py` would start from, so every
 # cell prints what the page shows, whichever cells ran before it.
 import os
 import sys
 import tempfile
+
+from IPython import get_ipython
+
+# As in a script, a cell's last expression is not displayed: a cell shows what it prints.
+get_ipython().ast_node_interactivity = "none"
 
 _BLOCKS_DIR = os.path.realpath(tempfile.mkdtemp(prefix="keras-call-guide-"))
 
@@ -82,7 +87,12 @@ def fresh_start():
         import tensorflow as tf
 
         tf.config.run_functions_eagerly(False)
-'''
+        # TensorFlow counts the retracings of each function for the whole process and warns
+        # from the fifth on; a new process starts from zero.
+        from tensorflow.python.eager.polymorphic_function import polymorphic_function as tracing
+
+        tracing._frequent_tracing_detector_manager = tracing._FrequentTracingDetectorManager()
+"""
 
 # A fence's run block: the shell magic that runs it in a notebook cell.
 SHELL_MAGIC = {"bash": "%%bash", "sh": "%%sh"}
@@ -175,6 +185,13 @@ def build_notebook(
     flush()
 
     title, cells = _take_title(cells, page)
+    used = sorted(_used(units))
+    if used:
+        names = " and ".join(f"`{name}`" for name in used)
+        intro += (
+            f"\n\nSome cells import {names}, which a new environment may lack (Colab's, for one): "
+            f"`%pip install {' '.join(_INSTALLS[name] for name in used)}` installs what is missing."
+        )
     head = [nbformat.v4.new_markdown_cell(f"{title}\n\n{intro}".strip())]
     head.append(nbformat.v4.new_code_cell(SETUP_CODE.rstrip("\n"), metadata={"kcg": {"setup": True}}))
     notebook = nbformat.v4.new_notebook(cells=head + cells)
@@ -187,6 +204,15 @@ def build_notebook(
     )
     nbformat.validate(notebook)
     return notebook
+
+
+# Modules the blocks import beyond TensorFlow, Keras and NumPy, and the distribution of each.
+_INSTALLS = {"keras_call_guide": "keras-call-guide", "tf_keras": "tf-keras"}
+
+
+def _used(units: list[_Unit]) -> set[str]:
+    code = "\n".join(unit.block.code for unit in units)  # type: ignore[attr-defined]
+    return {name for name in _INSTALLS if re.search(rf"^\s*(?:from|import)\s+{name}\b", code, re.MULTILINE)}
 
 
 def _front_matter_end(lines: list[str]) -> int:
