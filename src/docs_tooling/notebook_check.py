@@ -161,6 +161,8 @@ class ForkedKernels:
 
 # How long one notebook's kernel may live: every cell of the longest page, with room.
 KERNEL_LIFETIME = 1800
+# The first kernel waits for the fork server to import TensorFlow, which on a busy machine takes minutes.
+KERNEL_STARTUP = 300
 
 
 def execute(notebook: nbformat.NotebookNode, page: Path, kernels: ForkedKernels | None = None) -> None:
@@ -182,7 +184,9 @@ def execute(notebook: nbformat.NotebookNode, page: Path, kernels: ForkedKernels 
             client.execute(env=kernel_environment())
             return
         with kernels.start(workdir) as manager:
-            client = NotebookClient(notebook, km=manager, timeout=CELL_TIMEOUT, allow_errors=True)
+            client = NotebookClient(
+                notebook, km=manager, timeout=CELL_TIMEOUT, startup_timeout=KERNEL_STARTUP, allow_errors=True
+            )
             try:
                 client.execute()
             finally:
