@@ -156,6 +156,12 @@ def build_notebook(
     units, notes = _units(page, blocks)
     depth, openings = _containers(text)
     link = _link_rewriter(docs_path, resolve_link)
+    # The lines of fences left in the prose are code: no heading, link or comment is rewritten there.
+    verbatim = {
+        number
+        for fence in markdown_fences.scan(page).fences
+        for number in range(fence.line - 1, fence.last_line)
+    }
 
     cells: list[nbformat.NotebookNode] = []
     prose: list[str] = []
@@ -179,7 +185,9 @@ def build_notebook(
         line = lines[index]
         if index in notes:
             prose += [_dedent(notes[index], depth[index]), ""]
-        if index in openings:
+        if index in verbatim:
+            prose.append(_dedent(line, depth[index]))
+        elif index in openings:
             prose += ["", _dedent(_container_title(line.strip()), depth[index]), ""]
         elif not (_DIRECTIVE.match(line) or _HTML_WRAPPER.match(line)):
             prose += _heading(link(_dedent(line, depth[index])))

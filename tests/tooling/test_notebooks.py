@@ -86,6 +86,14 @@ hello
 make serve
 ```
 
+A fence of Markdown is shown as it is:
+
+```markdown
+## Kept { #kept }
+[kept](kept.md)
+<!--pytest-codeblocks:expected-output-->
+```
+
 The end.
 """
 
@@ -136,7 +144,11 @@ def test_a_shell_block_runs_as_a_cell_magic_and_a_skipped_one_stays_prose_with_i
     assert last.cell_type == "markdown"
     assert "*Not run in this notebook: starts a server that runs until it is stopped*" in last.source
     assert "```bash\nmake serve\n```" in last.source
-    assert "pytest" not in "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert (
+        "```markdown\n## Kept { #kept }\n[kept](kept.md)\n<!--pytest-codeblocks:expected-output-->\n```"
+        in (last.source)
+    )
+    assert "pytest.mark" not in "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
 
 
 def test_prose_sits_between_the_cells_it_sits_between_on_the_page(page):
@@ -160,6 +172,7 @@ def test_relative_links_become_links_to_the_published_site(page):
     assert "[link](https://site/v/guide/other.md#there)" in cells[2].source
     assert "![image](https://site/v/assets/x.svg)" in cells[2].source
     assert "[Proof](#names)" in cells[2].source
+    assert "[kept](kept.md)" in cells[-1].source  # inside a fence
     kept = build(page).cells[2].source
     assert "[link](other.md#there)" in kept
 
