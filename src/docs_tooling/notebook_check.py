@@ -38,16 +38,25 @@ class NotebookFailed(Exception):
     """A notebook's cells do not match, or do not print, what its page shows."""
 
 
-def kernel_environment() -> dict[str, str]:
-    """A reader's environment, as for `python block.py`, with the virtual environment on PATH."""
+def kernel_environment(ipython_dir: str) -> dict[str, str]:
+    """A reader's environment, as for `python block.py`, with the virtual environment on PATH.
+
+    IPython's profile is an empty one in `ipython_dir`: startup files of the
+    machine's own profile would run before the first cell.
+    """
     env = doc_blocks.standalone_environment()
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env["IPYTHONDIR"] = ipython_dir
     return env
 
 
-def build(page: Path) -> nbformat.NotebookNode:
-    """The page's notebook, as the site build writes it (links left relative)."""
-    docs_path = Path(page).resolve().relative_to(DOCS).as_posix()
+def build(page: Path, docs_path: str | None = None) -> nbformat.NotebookNode:
+    """The page's notebook, as the site build writes it (links left relative).
+
+    `docs_path` is the page's path inside docs/, found from `page` if not given.
+    """
+    if docs_path is None:
+        docs_path = Path(page).resolve().relative_to(DOCS).as_posix()
     return notebooks.build_notebook(page, docs_path=docs_path)
 
 
@@ -121,7 +130,8 @@ class ForkedKernels:
     """
 
     def __init__(self) -> None:
-        env = kernel_environment()
+        self._ipython_dir = tempfile.TemporaryDirectory(prefix="notebook-ipython-")
+        env = kernel_environment(self._ipython_dir.name)
         env[forkserver.PRELOAD_VARIABLE] = "ipykernel.kernelapp"
         self._servers = forkserver.ForkServerPool(1, env)
         self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1)
@@ -157,6 +167,7 @@ class ForkedKernels:
     def close(self) -> None:
         self._thread.shutdown(wait=True)
         self._servers.close()
+        self._ipython_dir.cleanup()
 
 
 # How long one notebook's kernel may live: every cell of the longest page, with room.
@@ -172,7 +183,10 @@ def execute(notebook: nbformat.NotebookNode, page: Path, kernels: ForkedKernels 
     unless a block of the page needs a new one.
     """
     fresh = any(forkserver.needs_fresh_interpreter(b.code) for b in doc_blocks.collected_blocks(page))
-    with tempfile.TemporaryDirectory(prefix="notebook-run-") as workdir:
+    with (
+        tempfile.TemporaryDirectory(prefix="notebook-run-") as workdir,
+        tempfile.TemporaryDirectory(prefix="notebook-ipython-") as ipython_dir,
+    ):
         if kernels is None or fresh:
             client = NotebookClient(
                 notebook,
@@ -181,7 +195,7 @@ def execute(notebook: nbformat.NotebookNode, page: Path, kernels: ForkedKernels 
                 kernel_name="python3",
                 resources={"metadata": {"path": workdir}},
             )
-            client.execute(env=kernel_environment())
+            client.execute(env=kernel_environment(ipython_dir))
             return
         with kernels.start(workdir) as manager:
             client = NotebookClient(
