@@ -23,7 +23,10 @@ def test_there_are_guide_pages():
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.relative_to(DOCS).as_posix())
 def test_the_notebook_prints_what_the_page_shows(page: Path, kernels):
+    failure = None
     try:
         notebook_check.check_page(page, kernels)
     except notebook_check.NotebookFailed as error:
-        pytest.fail(str(error), pytrace=False)
+        failure = str(error)
+    if failure is not None:  # outside the except: the report shows the failure once, not chained
+        pytest.fail(failure, pytrace=False)
