@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build lint test test-unit test-docs test-standalone test-page test-build clean
+.PHONY: install serve build lint test test-unit test-docs test-standalone test-notebooks test-page test-build clean
 .PHONY: publish publish-dev test-publishing test-browser bench node-tools
 
 install: $(STAMP)
@@ -39,7 +39,7 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
-test: lint test-unit test-docs test-standalone test-build test-browser test-publishing
+test: lint test-unit test-docs test-standalone test-notebooks test-build test-browser test-publishing
 
 # Lint, formatting and types of every Python file (configured in pyproject.toml),
 # and the GitHub workflows against their schema and zizmor's security audit.
@@ -73,6 +73,12 @@ FRESH_SAMPLE ?= 6
 test-standalone: $(STAMP)
 	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-standalone --doc-blocks-jobs=2 \
 		--doc-blocks-shuffle=$(SEED) --doc-blocks-fresh-sample=$(FRESH_SAMPLE) $(if $(filter 1,$(FRESH)),--doc-blocks-fresh)
+
+# Each guide page's notebook (what the site publishes at notebooks/), run top to bottom
+# in a Jupyter kernel, offline, two at a time, every cell checked against its page
+# (tests/notebooks). Kernels are forked from a process that imported TensorFlow.
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest tests/notebooks -n 2
 
 # One page both ways, for writers: make test-page PAGE=docs/guide/masks.md
 test-page: $(STAMP)

@@ -45,6 +45,9 @@ from pathlib import Path
 
 # What the server imports before forking: the imports every block pays for.
 PRELOAD = ("numpy", "tensorflow", "keras")
+# More modules to import before forking, comma-separated, in the server's environment
+# (docs_tooling.notebook_check forks notebook kernels: ipykernel.kernelapp).
+PRELOAD_VARIABLE = "KCG_FORKSERVER_PRELOAD"
 
 # A block that touches the process environment, or names a variable Keras or
 # TensorFlow read at import time, must get an interpreter that has imported
@@ -241,8 +244,9 @@ class ForkServerPool:
 def main() -> None:
     import importlib
 
-    for name in PRELOAD:
-        importlib.import_module(name)
+    extra = [name for name in os.environ.get(PRELOAD_VARIABLE, "").split(",") if name.strip()]
+    for name in (*PRELOAD, *extra):
+        importlib.import_module(name.strip())
     # The parent keeps stdin/stdout for the protocol; nothing else may print there.
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
