@@ -265,7 +265,8 @@ def _behaviour(item: PageBlock) -> str:
     else:
         _, section, anchor = headings[-1]
         label = section if section == title else f"{title}: {section}"
-    label = label.replace("|", "&#124;").replace("[", "&#91;").replace("]", "&#93;")
+    for char in "|[]_*`":  # nothing in a heading's text may become table, link or emphasis syntax
+        label = label.replace(char, f"&#{ord(char)};")
     if not item.page.startswith("docs/"):
         return f"{label} ({item.page}, line {item.line})"
     target = Path(item.page).relative_to("docs").as_posix()
