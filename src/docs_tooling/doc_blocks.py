@@ -32,6 +32,7 @@ import contextlib
 import difflib
 import functools
 import gc
+import importlib.abc
 import io
 import linecache
 import os
@@ -438,7 +439,7 @@ def captured_stdout():
             result.append(sink.read().decode("utf-8", errors="replace"))
 
 
-class _BlockSource:
+class _BlockSource(importlib.abc.InspectLoader):
     """The `__loader__` of a block's module, as `python file.py` gives `__main__` one.
 
     `linecache.updatecache` drops the source registered for the block and
