@@ -113,3 +113,14 @@ def test_a_row_links_its_block_under_its_section():
     item = next(i for i in ITEMS if i.page == "docs/guide/masks.md")
     behaviour = version_changes._behaviour(item)
     assert behaviour.startswith("[Masks") and "(../guide/masks.md#" in behaviour, behaviour
+
+
+def test_the_canary_report_lists_only_the_changed_blocks(tmp_path):
+    same, changed = page(tmp_path, ("print(1)", "1"), ("print(2)", "2"))
+    report = tmp_path / "changed-blocks.md"
+    listed = version_changes.write_report([same, changed], {same.key: "1\n", changed.key: "7\n"}, report)
+    assert listed == [changed]
+    text = report.read_text(encoding="utf-8")
+    assert "1 of 2 blocks print something other than the page shows." in text
+    assert f"## {changed.where}" in text and f"## {same.where}" not in text
+    assert "printed:\n```text\n7\n```" in text
