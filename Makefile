@@ -48,7 +48,8 @@ lint: $(LINT_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(BIN)/zizmor --offline --persona auditor --no-progress .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(BIN)/zizmor --offline --persona auditor --no-progress .github
 
 # The package's tests, the tooling's tests, and the checks on the pages' structure, in two processes;
 # loadgroup keeps the tests that fork from one pre-imported interpreter on one worker
@@ -134,3 +135,39 @@ clean:
 .PHONY: migration-table
 migration-table: $(STAMP)
 	$(BIN)/python scripts/migration_table.py $(ARGS)
+
+# The oldest stack pyproject.toml admits (constraints-oldest.txt), in its own .venv-oldest:
+# the unit tests (the tracer's and checkup's private Keras accesses among them), then every
+# doc block in-process, each compared with its shown output or its row in oldest-outputs.json
+# (docs_tooling.version_changes). UPDATE=1 rewrites that record and its page instead of failing.
+OLDEST_VENV := .venv-oldest
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
+.PHONY: test-oldest versions-page test-latest
+$(OLDEST_STAMP): pyproject.toml src/docs_tooling/pyproject.toml constraints-oldest.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(OLDEST_VENV)
+	$(UV) pip install --quiet --python $(OLDEST_VENV)/bin/python -c constraints-oldest.txt \
+		-e ".[docs,test]" -e src/docs_tooling
+	touch $(OLDEST_STAMP)
+
+test-oldest: $(OLDEST_STAMP)
+	$(OLDEST_VENV)/bin/python -m pytest -n 2 tests/package tests/tooling
+	$(OLDEST_VENV)/bin/python scripts/version_changes.py $(if $(filter 1,$(UPDATE)),--update)
+
+# Re-render docs/reference/keras3-releases.md from the record after pages moved; runs no block.
+versions-page: $(STAMP)
+	$(BIN)/python scripts/version_changes.py --render
+
+# The canary: the newest release of everything (no constraints), in a new .venv-latest every
+# time. Writes which blocks print something other than their page shows to LATEST_REPORT,
+# and the installed versions beside it; fails if any block or unit test did.
+LATEST_VENV := .venv-latest
+LATEST_REPORT ?= $(LATEST_VENV)/changed-blocks.md
+test-latest: | $(UV)
+	rm -rf $(LATEST_VENV)
+	$(UV) venv --quiet --python $(PYTHON) $(LATEST_VENV)
+	$(UV) pip install --quiet --refresh --python $(LATEST_VENV)/bin/python -e ".[docs,test]" -e src/docs_tooling
+	$(UV) pip freeze --python $(LATEST_VENV)/bin/python > $(LATEST_VENV)/versions.txt
+	status=0; \
+	$(LATEST_VENV)/bin/python scripts/version_changes.py --report $(LATEST_REPORT) || status=1; \
+	$(LATEST_VENV)/bin/python -m pytest -n 2 tests/package tests/tooling || status=1; \
+	exit $$status

@@ -32,6 +32,7 @@ import contextlib
 import difflib
 import functools
 import gc
+import importlib.abc
 import io
 import linecache
 import os
@@ -438,6 +439,23 @@ def captured_stdout():
             result.append(sink.read().decode("utf-8", errors="replace"))
 
 
+class _BlockSource(importlib.abc.InspectLoader):
+    """The `__loader__` of a block's module, as `python file.py` gives `__main__` one.
+
+    `linecache.updatecache` drops the source registered for the block and
+    rereads its file, which is a page, not the code; TensorFlow 2.16's
+    AutoGraph calls it (`inspect_utils._fix_linecache_record`) and, with no
+    loader to ask, finds no source and leaves `call` unconverted, which the
+    block run as a file does not.
+    """
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+
+    def get_source(self, name: str) -> str:
+        return self._source
+
+
 def run_python_block(block: CodeBlock, filename: str, workdir: str) -> str:
     """Execute a Python block as if it were the file `filename`, return its stdout."""
     # The fence line is block.lineno, so the code starts one line later;
@@ -448,6 +466,7 @@ def run_python_block(block: CodeBlock, filename: str, workdir: str) -> str:
     module = types.ModuleType("__main__")
     module.__file__ = filename
     module.__builtins__ = __builtins__  # type: ignore[attr-defined]  # what `python file.py` sets
+    module.__loader__ = _BlockSource(source)
 
     output: list[str] = []
     try:

@@ -199,3 +199,31 @@ def test_the_release_checks_the_tag_names_the_package_version(tmp_path, tag, ver
     assert (result.returncode == 0) == builds, result.stdout
     assert ("nothing built" in result.stdout) != builds, result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pyproject.toml"]
+
+
+def test_the_canary_runs_weekly_read_only_and_keeps_its_report():
+    canary = load(ROOT / ".github" / "workflows" / "canary.yml")
+    # PyYAML reads the bare key `on` as True.
+    triggers = canary.get("on", canary.get(True))
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    (schedule,) = triggers["schedule"]
+    assert schedule["cron"].split()[2:] == ["*", "*", "1"]  # Mondays, every week
+    (job,) = canary["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    runs = [step.get("run") for step in job["steps"]]
+    assert "make test-latest" in runs
+    (upload,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["if"] == "always()"
+    assert ".venv-latest/changed-blocks.md" in upload["with"]["path"]
+
+
+def test_ci_tests_the_oldest_stack():
+    ci = load(ROOT / ".github" / "workflows" / "ci.yml")
+    assert any(step.get("run") == "make test-oldest" for step in ci["jobs"]["oldest"]["steps"])
+
+
+def test_dependabot_updates_the_pinned_stack_and_the_actions_but_not_the_oldest():
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    by_ecosystem = {(u["package-ecosystem"], u["directory"]): u for u in config["updates"]}
+    assert {("pip", "/"), ("pip", "/src/docs_tooling"), ("github-actions", "/")} <= set(by_ecosystem)
+    assert by_ecosystem["pip", "/"]["exclude-paths"] == ["constraints-oldest.txt"]

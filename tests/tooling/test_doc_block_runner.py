@@ -544,3 +544,26 @@ def test_standalone_runs_each_block_in_a_fresh_interpreter(pytester, monkeypatch
     assert outcome(report, "FAILED", "standalone.md::line 25"), report
     assert re.search(r'File "[^"]*standalone\.md", line 27', report), report
     assert "RuntimeError: alone" in report
+
+
+def test_a_blocks_source_survives_linecache_rereading_its_file(tmp_path):
+    """TensorFlow 2.16's AutoGraph has linecache reread the file a function came from;
+    for a block that file is the page, so its source must come from the module's loader."""
+    from pytest_codeblocks.main import CodeBlock
+
+    from docs_tooling.doc_blocks import run_python_block
+
+    code = textwrap.dedent(
+        """\
+        import inspect
+        import linecache
+
+        def f():
+            return 1
+
+        linecache.updatecache(__file__, globals())
+        print(inspect.getsource(f).strip())
+        """
+    )
+    block = CodeBlock(code, 7, "python")
+    assert run_python_block(block, "docs/guide/no-such-page.md", str(tmp_path)) == "def f():\n    return 1\n"
