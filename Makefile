@@ -24,8 +24,16 @@ $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt uv
 
+# torch first, alone and from a CPU-only source: PyPI's torch for Linux is a CUDA
+# build that pulls several GB of GPU libraries. Here the pinned CPU wheel lies in
+# TORCH_WHEELS; CI on GitHub sets TORCH_INDEX to PyTorch's CPU index instead.
+# The CPU build declares no GPU packages, so the second install keeps it.
+TORCH_WHEELS ?= /opt/wheels
+TORCH_INDEX ?=
+TORCH_SOURCE = $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),--no-index --find-links $(TORCH_WHEELS))
 $(STAMP): pyproject.toml src/docs_tooling/pyproject.toml constraints.txt | $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e ".[docs,test]" -e "src/docs_tooling[lint]"
+	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt --no-deps $(TORCH_SOURCE) torch
+	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e ".[docs,test,backends]" -e "src/docs_tooling[lint]"
 	touch $(STAMP)
 
 # Only the tooling and the linters, no TensorFlow: what `make lint` needs.
