@@ -15,7 +15,15 @@ from importlib import metadata
 
 from mkdocs.exceptions import PluginError
 
-DISTRIBUTIONS = (("TensorFlow", "tensorflow"), ("Keras", "keras"), ("tf-keras", "tf-keras"))
+# Keras first, then its three backends (every block runs on each it claims,
+# docs/maintainers/writing-pages.md), then the legacy tf-keras of the migration pages.
+DISTRIBUTIONS = (
+    ("Keras", "keras"),
+    ("TensorFlow", "tensorflow"),
+    ("JAX", "jax"),
+    ("PyTorch", "torch"),
+    ("tf-keras", "tf-keras"),
+)
 HEADING = re.compile(r"^# .+$", re.MULTILINE)
 
 
