@@ -58,9 +58,12 @@ lint: $(LINT_STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline --persona auditor --no-progress .github/workflows
 
-# The package's tests, the tooling's tests, and the checks on the pages' structure, in two processes.
+# The package's tests, the tooling's tests, and the checks on the pages' structure, in two processes;
+# then the package's tests again under each other Keras backend (the checkup is TensorFlow-only).
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n 2 tests/package tests/tooling tests/content
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 tests/package
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 tests/package
 
 # Doc blocks in a random order, the whole set DOC_REPEAT times, so no block can
 # lean on another; the seed is printed, and `make test-docs SEED=n` reruns that order.
@@ -68,23 +71,33 @@ test-unit: $(STAMP)
 SEED ?= $(shell date +%s)
 DOC_REPEAT ?= 3
 DOC_JOBS ?= 2
+# Under JAX and PyTorch, every block that claims them runs once, shuffled, checked
+# against its shown output or its backend's tab (docs/maintainers/writing-pages.md).
 test-docs: $(STAMP)
 	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-shuffle=$(SEED) --doc-blocks-repeat=$(DOC_REPEAT) -n $(DOC_JOBS)
+	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-backend=jax --doc-blocks-shuffle=$(SEED) -n $(DOC_JOBS)
+	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-backend=torch --doc-blocks-shuffle=$(SEED) -n $(DOC_JOBS)
 
 # Each Python block alone, as `python block.py`: as a reader runs it. Blocks are
 # forked from an interpreter that has imported TensorFlow (docs_tooling/forkserver.py);
 # FRESH_SAMPLE of them, drawn from SEED, also run in a new interpreter and must
 # print the same. `make test-standalone FRESH=1` starts a new interpreter for every block.
 FRESH_SAMPLE ?= 6
+STANDALONE_ARGS = --doc-blocks-standalone --doc-blocks-jobs=2 --doc-blocks-shuffle=$(SEED) \
+	--doc-blocks-fresh-sample=$(FRESH_SAMPLE) $(if $(filter 1,$(FRESH)),--doc-blocks-fresh)
 test-standalone: $(STAMP)
-	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-standalone --doc-blocks-jobs=2 \
-		--doc-blocks-shuffle=$(SEED) --doc-blocks-fresh-sample=$(FRESH_SAMPLE) $(if $(filter 1,$(FRESH)),--doc-blocks-fresh)
+	$(BIN)/python -m pytest --doc-blocks docs README.md $(STANDALONE_ARGS)
+	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-backend=jax $(STANDALONE_ARGS)
+	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-backend=torch $(STANDALONE_ARGS)
 
 # One page both ways, for writers: make test-page PAGE=docs/guide/masks.md
 test-page: $(STAMP)
 	@test -n "$(PAGE)" || { echo "usage: make test-page PAGE=docs/guide/PAGE.md"; exit 2; }
-	$(BIN)/python -m pytest -q --doc-blocks $(PAGE)
-	$(BIN)/python -m pytest -q --doc-blocks $(PAGE) --doc-blocks-standalone --doc-blocks-jobs=2
+	for backend in tensorflow jax torch; do \
+		$(BIN)/python -m pytest -q --doc-blocks $(PAGE) --doc-blocks-backend=$$backend || exit; \
+		$(BIN)/python -m pytest -q --doc-blocks $(PAGE) --doc-blocks-backend=$$backend \
+			--doc-blocks-standalone --doc-blocks-jobs=2 || exit; \
+	done
 
 test-build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site-check

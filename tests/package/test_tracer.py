@@ -18,7 +18,6 @@ from keras_call_guide import (
     trace_train_step,
 )
 
-
 BACKEND = keras.backend.backend()
 
 
