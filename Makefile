@@ -131,3 +131,9 @@ clean:
 .PHONY: migration-table
 migration-table: $(STAMP)
 	$(BIN)/python scripts/migration_table.py $(ARGS)
+
+# Regenerate docs/reference/backend-differences.md from the pages' backend tabs
+# (tests/tooling/test_backend_differences.py fails while it is stale).
+.PHONY: backend-differences
+backend-differences: $(STAMP)
+	$(BIN)/python scripts/backend_differences.py
