@@ -180,7 +180,7 @@ ONE_OUTPUT = """    <!--pytest-codeblocks:expected-output-->
             "tab 'Jax' after a code block names no backend",
         ),
         (
-            lambda page: page.replace("print(keras", "import tensorflow\nprint(keras", 1),
+            lambda page: page.replace("print(keras", "import tensorflow\n    print(keras", 1),
             "tabs show output for jax, torch, which the block does not run under",
         ),
     ],
