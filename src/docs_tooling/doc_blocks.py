@@ -37,6 +37,7 @@ import io
 import linecache
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,11 @@ from docs_tooling import markdown as markdown_fences
 from docs_tooling.paths import display_path
 
 RUN_SYNTAXES = ("python", "sh", "bash")
+# The Keras backends a block can claim, as KERAS_BACKEND spells them.
+BACKENDS = ("tensorflow", "jax", "torch")
+# A block that imports TensorFlow or tf-keras itself is about TensorFlow: it
+# runs under that backend only, with no marker needed.
+_TENSORFLOW_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:tensorflow|tf_keras)\b", re.MULTILINE)
 # The seed every block starts from in-process. Blocks that print anything
 # random must seed themselves (a reader's fresh interpreter has no seed);
 # the standalone check, which runs each block in a new interpreter, holds
@@ -64,6 +70,13 @@ START_SEED = 1234
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("doc-blocks")
     group.addoption("--doc-blocks", action="store_true", help="run code blocks in Markdown files")
+    group.addoption(
+        "--doc-blocks-backend",
+        choices=BACKENDS,
+        default=None,
+        help="the Keras backend this run uses: only blocks that claim it run, against its "
+        "shown output (default: KERAS_BACKEND, else tensorflow)",
+    )
     group.addoption(
         "--doc-blocks-shuffle",
         type=int,
@@ -104,6 +117,75 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="with --doc-blocks-standalone, also run N blocks (drawn at random, seed printed) "
         "in a new interpreter and fail if the forked run differs",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        'backends(*names, reason="..."): the Keras backends a doc block runs under '
+        "(default: all three; TensorFlow only for a block that imports tensorflow or tf_keras)",
+    )
+    if not config.getoption("doc_blocks", False):
+        return
+    if "keras" not in sys.modules:
+        # Before Keras is imported, by the blocks or by the standalone
+        # interpreters; with Keras already imported, each block checks.
+        os.environ["KERAS_BACKEND"] = run_backend(config)
+
+
+def _check_process_backend(backend: str) -> None:
+    loaded = sys.modules.get("keras")
+    if loaded is not None and loaded.backend.backend() != backend:
+        raise BlockFailed(
+            f"this run is for the {backend} backend, but Keras was imported with "
+            f"{loaded.backend.backend()} before it started; set KERAS_BACKEND={backend} for the whole run"
+        )
+
+
+def run_backend(config: pytest.Config) -> str:
+    """The backend this run's blocks run under."""
+    chosen = config.getoption("doc_blocks_backend", None) or os.environ.get("KERAS_BACKEND") or "tensorflow"
+    if chosen not in BACKENDS:
+        raise pytest.UsageError(f"KERAS_BACKEND={chosen!r}: the doc blocks run on {', '.join(BACKENDS)}")
+    return chosen
+
+
+def block_backends(block: CodeBlock, where: str = "") -> tuple[str, ...]:
+    """The backends `block` claims, in BACKENDS order.
+
+    A `pytest.mark.backends(...)` comment names them, with a reason unless it
+    names all three; without one, a Python block that imports TensorFlow or
+    tf-keras claims TensorFlow, any other Python block all three. A shell
+    block does not use Keras: it runs once, in the TensorFlow run.
+    """
+    for text in block.marks:
+        mark = eval(text, {"pytest": pytest, "sys": sys})  # as _evaluate_mark does
+        if mark.name != "backends":
+            continue
+        names = tuple(mark.args)
+        unknown = [n for n in names if n not in BACKENDS]
+        if not names or unknown:
+            raise pytest.UsageError(
+                f"{where}: backends() takes one or more of {', '.join(BACKENDS)}; got {names or 'none'}"
+            )
+        if set(names) != set(BACKENDS) and not str(mark.kwargs.get("reason", "")).strip():
+            raise pytest.UsageError(
+                f'{where}: a block kept off a backend needs reason="..." saying why '
+                "(a real difference in output belongs in backend tabs instead)"
+            )
+        return tuple(b for b in BACKENDS if b in names)
+    if block.syntax != "python" or _TENSORFLOW_IMPORT.search(block.code):
+        return ("tensorflow",)
+    return BACKENDS
+
+
+def expected_output(
+    block: CodeBlock, tabs: markdown_fences.BackendOutputs | None, backend: str
+) -> str | None:
+    """What the page shows for `block` under `backend`: its tab's output, or the one output."""
+    if tabs is None:
+        return block.expected_output
+    return tabs.outputs[backend]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -222,13 +304,56 @@ class MarkdownFile(pytest.File):
         problems = audit([self.path], check_continuations=False).problems
         if problems:  # a block that would not run, or would run other than the page shows
             raise self.CollectError("\n".join(problems))
-        for block in collected_blocks(self.path):
+        backend = run_backend(self.config)
+        all_tabs = markdown_fences.backend_outputs(self.path)
+        blocks = collected_blocks(self.path)
+        stray = sorted(set(all_tabs) - {b.lineno for b in blocks if b.syntax == "python"})
+        if stray:
+            raise self.CollectError(
+                "\n".join(
+                    f"{display_path(self.path)}:{line}: backend tabs follow this fence, which is no Python "
+                    "block; put them right after the block, in place of its one shown output"
+                    for line in stray
+                )
+            )
+        for block in blocks:
+            where = f"{display_path(self.path)}:{block.lineno}"
+            claimed = block_backends(block, where)
+            tabs = all_tabs.get(block.lineno)
+            problems = _tab_problems(tabs, block, claimed)
+            if problems:
+                raise self.CollectError("\n".join(f"{where}: {problem}" for problem in problems))
+            if backend not in claimed:
+                continue
             for round_ in range(repeat):
                 suffix = f" (round {round_ + 1})" if repeat > 1 else ""
-                item = DocBlock.from_parent(self, name=f"line {block.lineno}{suffix}", block=block)
+                tag = "" if backend == "tensorflow" else f" [{backend}]"
+                item = DocBlock.from_parent(
+                    self,
+                    name=f"line {block.lineno}{tag}{suffix}",
+                    block=block,
+                    expected=expected_output(block, tabs, backend),
+                )
                 for mark in block.marks:
                     item.add_marker(_evaluate_mark(mark, self.path, block))
                 yield item
+
+
+def _tab_problems(
+    tabs: markdown_fences.BackendOutputs | None, block: CodeBlock, claimed: tuple[str, ...]
+) -> list[str]:
+    if tabs is None:
+        return []
+    problems = list(tabs.problems)
+    if block.expected_output is not None:
+        problems.append("shows one output and backend tabs; show one or the other")
+    missing = [b for b in claimed if b not in tabs.outputs]
+    if missing:
+        problems.append(f"the block runs under {', '.join(missing)} too, but no tab shows its output")
+    unclaimed = [b for b in tabs.outputs if b not in claimed]
+    if unclaimed:
+        problems.append(f"tabs show output for {', '.join(unclaimed)}, which the block does not run under")
+    return problems
 
 
 def _evaluate_mark(text: str, path: Path, block: CodeBlock):
@@ -265,7 +390,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_report_header(config: pytest.Config):
     if not config.getoption("doc_blocks"):
         return None
-    lines = []
+    lines = [f"doc blocks run under the {run_backend(config)} backend: the blocks that claim it"]
     seed = config.getoption("doc_blocks_shuffle")
     if seed is not None:
         lines.append(
@@ -275,7 +400,8 @@ def pytest_report_header(config: pytest.Config):
         how = (
             "a new interpreter for every block"
             if config.getoption("doc_blocks_fresh")
-            else f"forked from an interpreter that imported {', '.join(forkserver.PRELOAD)} "
+            else "forked from an interpreter that imported "
+            f"{', '.join(forkserver.preload(run_backend(config)))} "
             "(blocks that touch the environment get a new one)"
         )
         lines.append(
@@ -351,9 +477,10 @@ class BlockFailed(Exception):
 
 
 class DocBlock(pytest.Item):
-    def __init__(self, *, block: CodeBlock, **kwargs):
+    def __init__(self, *, block: CodeBlock, expected: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.block = block
+        self.expected = expected  # what the page shows for this run's backend
         self.future: concurrent.futures.Future | None = None
 
     @property
@@ -372,10 +499,11 @@ class DocBlock(pytest.Item):
         else:
             with tempfile.TemporaryDirectory(prefix="doc-block-") as workdir:
                 if self.block.syntax == "python":
+                    _check_process_backend(run_backend(self.config))
                     output = run_python_block(self.block, display_path(self.path), workdir)
                 else:
                     output = run_shell_block(self.block, workdir, self.location_text)
-        check_output(self.block, output, self.location_text)
+        check_output(self.block, output, self.location_text, self.expected)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, BlockFailed):
@@ -386,8 +514,7 @@ class DocBlock(pytest.Item):
         return self.path, self.block.lineno - 1, f"doc block {self.location_text}"
 
 
-def check_output(block: CodeBlock, output: str, where: str) -> None:
-    expected = block.expected_output
+def check_output(block: CodeBlock, output: str, where: str, expected: str | None) -> None:
     if expected is None:
         # Output nobody sees checked is output a reader cannot trust: a
         # block that prints shows what it prints.
@@ -398,13 +525,13 @@ def check_output(block: CodeBlock, output: str, where: str) -> None:
                 f"{output}"
             )
         return
-    got = output
+    shown, got = expected, output
     if block.expected_output_ignore_whitespace:
-        expected, got = "".join(expected.split()), "".join(got.split())
-    if expected != got:
+        shown, got = "".join(expected.split()), "".join(got.split())
+    if shown != got:
         diff = "".join(
             difflib.unified_diff(
-                block.expected_output.splitlines(keepends=True),
+                expected.splitlines(keepends=True),
                 output.splitlines(keepends=True),
                 "shown in the page",
                 "printed by the block",
@@ -622,7 +749,9 @@ def run_standalone(block: CodeBlock, where: str, servers: forkserver.ForkServerP
     """
     fork = servers is not None and not forkserver.needs_fresh_interpreter(block.code)
     run = _run_file(block, servers if fork else None, where)
-    how = "forked from an interpreter that had imported TensorFlow" if fork else "a fresh interpreter"
+    how = "forked from an interpreter that had imported Keras and its backend"
+    if not fork:
+        how = "a fresh interpreter"
     return _standalone_stdout(run, where, how)
 
 

@@ -43,11 +43,23 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-# What the server imports before forking: the imports every block pays for.
+# What the server imports before forking: the imports every block pays for,
+# with the Keras backend of the run (KERAS_BACKEND in the server's environment).
 PRELOAD = ("numpy", "tensorflow", "keras")
 # More modules to import before forking, comma-separated, in the server's environment
 # (docs_tooling.notebook_check forks notebook kernels: ipykernel.kernelapp).
 PRELOAD_VARIABLE = "KCG_FORKSERVER_PRELOAD"
+
+_BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+
+
+def preload(backend: str) -> tuple[str, ...]:
+    """The modules a server for `backend` imports before it forks."""
+    if backend not in _BACKEND_MODULES:
+        known = ", ".join(_BACKEND_MODULES)
+        raise ValueError(f"no fork server for Keras backend {backend!r}; known: {known}")
+    return ("numpy", _BACKEND_MODULES[backend], "keras")
+
 
 # A block that touches the process environment, or names a variable Keras or
 # TensorFlow read at import time, must get an interpreter that has imported
@@ -244,13 +256,13 @@ class ForkServerPool:
 def main() -> None:
     import importlib
 
-    extra = [name for name in os.environ.get(PRELOAD_VARIABLE, "").split(",") if name.strip()]
-    for name in (*PRELOAD, *extra):
-        importlib.import_module(name.strip())
+    extra = [name.strip() for name in os.environ.get(PRELOAD_VARIABLE, "").split(",") if name.strip()]
+    for name in (*preload(os.environ.get("KERAS_BACKEND", "tensorflow")), *extra):
+        importlib.import_module(name)
     # The parent keeps stdin/stdout for the protocol; nothing else may print there.
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
-    replies.write(json.dumps({"ready": list(PRELOAD)}) + "\n")
+    replies.write(json.dumps({"ready": list(modules)}) + "\n")
     replies.flush()
     serve(sys.stdin, replies)
 

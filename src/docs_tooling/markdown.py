@@ -176,6 +176,66 @@ def shown_output(page_tokens: list[Token], index: int) -> str | None:
     return None
 
 
+# The content tabs that show one backend's output each, by their title.
+BACKEND_TABS = {"TensorFlow": "tensorflow", "JAX": "jax", "PyTorch": "torch"}
+_TAB = re.compile(r'^===[+!]?[ \t]+"([^"]*)"[ \t]*$')
+
+
+@dataclass(frozen=True)
+class BackendOutputs:
+    """The outputs a page shows in backend tabs right after a code fence."""
+
+    outputs: dict[str, str]  # backend name (as KERAS_BACKEND spells it) -> shown output
+    problems: tuple[str, ...]  # why the tabs cannot be read as one output per backend
+
+
+def backend_outputs(path: Path) -> dict[int, BackendOutputs]:
+    """For each fence followed directly by `=== "TensorFlow"`/`"JAX"`/`"PyTorch"`
+    tabs, keyed by the fence's line: the output fence each tab holds."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    return _backend_outputs(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _backend_outputs(path: Path, mtime_ns: int, size: int) -> dict[int, BackendOutputs]:
+    page_tokens = tokens(path.read_text(encoding="utf-8"))
+    found: dict[int, BackendOutputs] = {}
+    for index, token in enumerate(page_tokens):
+        if token.type != "fence" or token.map is None:
+            continue
+        outputs: dict[str, str] = {}
+        problems: list[str] = []
+        at = index + 1
+        while at < len(page_tokens) and page_tokens[at].type == "container_open":
+            title = _TAB.match(page_tokens[at].info.strip())
+            if title is None:
+                break
+            opening = page_tokens[at]
+            line = opening.map[0] + 1 if opening.map else 0
+            depth, inner, at = 1, [], at + 1
+            while at < len(page_tokens) and depth:
+                depth += {"container_open": 1, "container_close": -1}.get(page_tokens[at].type, 0)
+                if depth:
+                    inner.append(page_tokens[at])
+                at += 1
+            backend = BACKEND_TABS.get(title.group(1))
+            if backend is None:
+                problems.append(
+                    f"line {line}: tab {title.group(1)!r} after a code block names no backend; "
+                    f"use {', '.join(repr(t) for t in BACKEND_TABS)}"
+                )
+            elif [t.type for t in inner] != ["fence"] or language(inner[0].info) != "text":
+                problems.append(f"line {line}: the {title.group(1)} tab must hold one ```text fence only")
+            elif backend in outputs:
+                problems.append(f"line {line}: a second {title.group(1)} tab")
+            else:
+                outputs[backend] = str(inner[0].content)
+        if outputs or problems:
+            found[token.map[0] + 1] = BackendOutputs(outputs, tuple(problems))
+    return found
+
+
 @functools.lru_cache(maxsize=256)
 def parse(text: str) -> Page:
     """The fences of a page's text, with the directive comments above each.

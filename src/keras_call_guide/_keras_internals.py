@@ -103,9 +103,18 @@ def train_function_set_aside(model: keras.Model) -> Iterator[None]:
     `fit` reuses the compiled step it keeps in `train_function` (an
     undocumented attribute of Keras's trainers) and builds one when it is
     None. The model's own function is put back on exit, even after an error.
+    Under JAX, JAX's trace caches are cleared as well (`jax.clear_caches`),
+    so other jitted functions trace again on their next call.
     """
     saved = _attribute(model, "train_function")
     model.train_function = None
+    if keras.backend.backend() == "jax":
+        import jax  # the backend, already imported by keras
+
+        # Keras's JAX trainer jits the bound `train_step` again, and jax.jit
+        # keeps its traces per function: without this the new step reuses
+        # the earlier trace and the layers' `call` is not run at all.
+        jax.clear_caches()  # type: ignore[no-untyped-call]
     try:
         yield
     finally:

@@ -89,9 +89,9 @@ class CallRecord:
             graph to create weights or infer output shapes, and calls on
             `keras.Input` tensors. Nothing such a call computes is kept.
         eager: `True` when the call ran eagerly on concrete values; `False`
-            while TensorFlow traced it into a graph (inside `fit`'s compiled
-            step, or during a symbolic pass), when only shapes, not values,
-            exist.
+            while the backend's compiler traced it (`tf.function`, `jax.jit`
+            or `torch.compile`, as in `fit`'s compiled step) or during a
+            symbolic pass, when only shapes, not values, exist.
         error: The exception's type name if `call` raised, else `None`.
     """
 
@@ -119,7 +119,7 @@ class CallTrace:
     `call` received (its shape and how many entries it keeps), or, when it
     received none, `on input` and the mask attached to its input, or `-`;
     `pass` is `symbolic` (Keras's symbolic pass, nothing computed), `graph`
-    (traced into a TensorFlow graph) or `eager` (run on values).
+    (traced by `tf.function`, `jax.jit` or `torch.compile`) or `eager` (run on values).
 
     Attributes:
         outputs: What the traced call returned: the model's outputs for

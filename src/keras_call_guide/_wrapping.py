@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import keras
+import numpy
 
 from keras_call_guide import _keras_internals
 from keras_call_guide._records import NO_TRAINING_PARAMETER, CallRecord, MaskInfo
@@ -74,7 +75,7 @@ class Recorder:
                     attached_masks=_attached_masks(arguments),
                     input_shapes=_input_shapes(arguments),
                     symbolic=_keras_internals.in_symbolic_scope(),
-                    eager=_executing_eagerly(),
+                    eager=_executing_eagerly(arguments),
                 )
                 try:
                     outputs = original(*args, **kwargs)
@@ -173,9 +174,10 @@ def _input_shapes(arguments: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _count_true(leaves: list[Any]) -> int | None:
-    if not all(_has_values(leaf) for leaf in leaves):
+    values = [_concrete_value(leaf) for leaf in leaves]
+    if any(value is None for value in values):
         return None
-    return sum(int(keras.ops.convert_to_numpy(leaf).sum()) for leaf in leaves)
+    return sum(int(numpy.asarray(value).sum()) for value in values)
 
 
 def _is_tensor(value: Any) -> bool:
@@ -186,16 +188,59 @@ def _is_tensor(value: Any) -> bool:
     )
 
 
-def _has_values(value: Any) -> bool:
-    return not isinstance(value, keras.KerasTensor) and _executing_eagerly()
+def _concrete_value(value: Any) -> Any:
+    """The tensor's values as a NumPy array, or None while it is only traced.
+
+    A KerasTensor of the build pass, a tensor of a TensorFlow graph, a
+    JAX tracer under `jax.jit` and a tensor that `torch.compile` traces have
+    no values yet; converting them would raise or break the trace. A JAX
+    tracer under `jax.grad` alone still carries its values.
+    """
+    if isinstance(value, keras.KerasTensor) or _keras_internals.in_symbolic_scope():
+        return None
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax  # the backend, already imported by keras
+
+        if isinstance(value, jax.core.Tracer):
+            # JAX's own accessor: None when the tracer stands for values not computed yet.
+            concrete = getattr(value, "to_concrete_value", lambda: None)()
+            return None if concrete is None else numpy.asarray(concrete)
+    elif not _backend_executing_eagerly(backend):
+        return None
+    return keras.ops.convert_to_numpy(value)
 
 
-def _executing_eagerly() -> bool:
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf  # already imported by keras with this backend
+def _executing_eagerly(arguments: dict[str, Any]) -> bool:
+    """Whether this call runs as plain Python on values, not inside a compiled function.
+
+    TensorFlow says so itself (`tf.executing_eagerly()` is False inside a
+    `tf.function`). JAX has no such switch: under `jax.jit` the arguments are
+    tracers without values, so the call is compiled when any argument is.
+    PyTorch says whether `torch.compile` is tracing. On every backend, Keras's
+    symbolic build pass is not eager.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _backend_executing_eagerly(backend)
+    if _keras_internals.in_symbolic_scope():
+        return False
+    if backend == "jax":
+        leaves = [leaf for leaf in keras.tree.flatten(list(arguments.values())) if leaf is not None]
+        return all(not _is_tensor(leaf) or _concrete_value(leaf) is not None for leaf in leaves)
+    return _backend_executing_eagerly(backend)
+
+
+def _backend_executing_eagerly(backend: str) -> bool:
+    if backend == "tensorflow":
+        import tensorflow as tf  # the backend, already imported by keras
 
         return bool(tf.executing_eagerly())
-    return not _keras_internals.in_symbolic_scope()
+    if backend == "torch":
+        import torch  # the backend, already imported by keras
+
+        return not torch.compiler.is_compiling()
+    return True
 
 
 def shape_of(value: Any) -> Any:

@@ -108,17 +108,20 @@ def trace_train_step(
     shuffle=False)`, so all of `x` is one batch and `fit` runs one step,
     exactly as `fit` runs it: the weights and the optimizer are updated as
     after one step of `fit`. Unless the model was compiled with
-    `run_eagerly=True`, the step is a compiled TensorFlow function, and the
-    records come from `fit` tracing it: `call` runs as Python while the
-    graph is built (`eager=False`; shapes are static shapes, with `None`
-    for a dimension the graph leaves open), and then the graph runs without
-    any Python. The `training` values recorded are the
+    `run_eagerly=True`, the step is compiled (a `tf.function` under
+    TensorFlow, `jax.jit` under JAX; under PyTorch only with
+    `jit_compile=True`), and the records come from `fit` tracing it: `call`
+    runs as Python while the step is traced (`eager=False`; shapes are
+    static shapes, with `None` for a dimension left open), and then the
+    compiled step runs without any Python. The `training` values recorded are the
     Python values the layers received while the graph was built, which is
     what the step uses at every run.
 
     If the model is not built yet, it is built inside that trace: Keras's
     symbolic build pass appears first (`symbolic=True`), and TensorFlow
-    may trace the step more than once, each trace adding its records.
+    may trace the step more than once, each trace adding its records. Under
+    JAX and PyTorch, `fit` also builds its metrics in a symbolic pass
+    before the step, even for a built model.
 
     To see the trace again, `fit` is made to trace a fresh train function:
     the model's `train_function` is set aside during the step and put back

@@ -32,6 +32,12 @@ from keras_call_guide import (
     checkup,
 )
 
+# check_model refuses other backends (tests/package/test_backends.py), as
+# check-your-model.md says.
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="the checkup is TensorFlow-only, and documented so"
+)
+
 X = np.linspace(-1.0, 1.0, 12, dtype="float32").reshape(4, 3)
 register = keras.saving.register_keras_serializable(package="checkup_tests")
 

@@ -18,6 +18,8 @@ from keras_call_guide import (
     trace_train_step,
 )
 
+BACKEND = keras.backend.backend()
+
 
 def ones(*shape):
     return np.ones(shape, dtype="float32")
@@ -323,9 +325,14 @@ def test_failed_record_is_kept_when_keras_swallows_the_error():
 
     trace = trace_calls(EagerOnly(name="eo"), ones(2, 2))
     # Keras runs a symbolic build pass, ignores its failure, and builds on
-    # the eager call instead.
+    # the eager call instead. Each backend fails the symbolic read its own way;
+    # under PyTorch, Keras tries the build pass again on real tensors (still
+    # in its symbolic scope), which succeeds.
+    failed = ("eo", True, "TracerArrayConversionError" if BACKEND == "jax" else "NotImplementedError", None)
+    retried = [("eo", True, None, (2, 2)), ("eo/dense", True, None, (2, 2))] if BACKEND == "torch" else []
     assert [(r.path, r.symbolic, r.error, r.output_shape) for r in trace] == [
-        ("eo", True, "NotImplementedError", None),
+        failed,
+        *retried,
         ("eo", False, None, (2, 2)),
         ("eo/dense", False, None, (2, 2)),
     ]
@@ -399,12 +406,17 @@ def test_train_step_records_the_traced_step():
     model = compiled_dropout_model()
     model(ones(3, 5))
     trace = trace_train_step(model, ones(3, 5), np.array([0, 1, 0]))
-    assert [(r.path, r.training, r.symbolic, r.eager) for r in trace] == [
-        ("clf", True, False, False),
-        ("clf/hidden", True, False, False),
-        ("clf/dropout", True, False, False),
-        ("clf/classifier", True, False, False),
-    ]
+    paths = ["clf", "clf/hidden", "clf/dropout", "clf/classifier"]
+    # JAX and PyTorch fit first build the compiled metrics in a symbolic
+    # pass, even for a built model; TensorFlow does not.
+    build = [] if BACKEND == "tensorflow" else [(p, False, True, False) for p in paths]
+    # The step is compiled by tf.function and jax.jit; PyTorch runs it
+    # eagerly (jit_compile is False by default there). Under JAX, the Dense
+    # layers of the step receive no training value.
+    trainings = [True, None, True, None] if BACKEND == "jax" else [True] * 4
+    eager = BACKEND == "torch"
+    step = [(p, training, False, eager) for p, training in zip(paths, trainings, strict=True)]
+    assert [(r.path, r.training, r.symbolic, r.eager) for r in trace] == build + step
     assert sorted(trace.outputs) == ["loss"]
     assert isinstance(trace.outputs["loss"], float)
     assert model.train_function is None
@@ -414,13 +426,24 @@ def test_train_step_records_the_traced_step():
 def test_train_step_on_unbuilt_model_starts_with_the_build_pass():
     model = compiled_dropout_model()
     trace = trace_train_step(model, ones(3, 5), np.array([0, 1, 0]))
-    build = [("clf", True), ("clf/hidden", None), ("clf/dropout", True), ("clf/classifier", None)]
-    step = [("clf", True), ("clf/hidden", True), ("clf/dropout", True), ("clf/classifier", True)]
-    # Built inside the first trace, which creates variables, so TensorFlow
-    # traces the step a second time.
-    assert [(r.path, r.training) for r in trace] == build + step + step
-    assert [r.symbolic for r in trace] == [True] * 4 + [False] * 8
-    assert not any(r.eager for r in trace)
+    paths = ["clf", "clf/hidden", "clf/dropout", "clf/classifier"]
+    if BACKEND == "tensorflow":
+        build = list(zip(paths, [True, None, True, None], strict=True))
+        step = list(zip(paths, [True] * 4, strict=True))
+        # Built inside the first trace, which creates variables, so TensorFlow
+        # traces the step a second time.
+        assert [(r.path, r.training) for r in trace] == build + step + step
+        assert [r.symbolic for r in trace] == [True] * 4 + [False] * 8
+        assert not any(r.eager for r in trace)
+        return
+    # JAX and PyTorch build the model in a symbolic pass before the step,
+    # then build the compiled metrics in a second one.
+    build = list(zip(paths, [False, None, False, None], strict=True))
+    metrics = list(zip(paths, [False] * 4, strict=True))
+    step = list(zip(paths, [True, None, True, None] if BACKEND == "jax" else [True] * 4, strict=True))
+    assert [(r.path, r.training) for r in trace] == build + metrics + step
+    assert [r.symbolic for r in trace] == [True] * 8 + [False] * 4
+    assert [r.eager for r in trace] == [False] * 8 + [BACKEND == "torch"] * 4
 
 
 def test_train_step_traces_again_and_keeps_existing_train_function():
@@ -448,13 +471,17 @@ def test_train_step_with_call_without_training_parameter():
     model(ones(4, 3))
     trace = trace_train_step(model, ones(4, 3), np.zeros((4, 1), dtype="float32"))
     # fit cannot pass training=True, so Dropout falls back to its default
-    # (False), which then becomes the context value for the layer after it.
-    assert [(r.path, r.training) for r in trace] == [
+    # (False), which then becomes the context value for the layer after it,
+    # except under JAX, where the head receives no value.
+    step = [
         ("nt", NO_TRAINING_PARAMETER),
         ("nt/dense", None),
         ("nt/drop", False),
-        ("nt/head", False),
+        ("nt/head", None if BACKEND == "jax" else False),
     ]
+    # JAX and PyTorch fit build the compiled metrics in a symbolic pass first.
+    build = [(p, NO_TRAINING_PARAMETER if p == "nt" else False) for p, _ in step]
+    assert [(r.path, r.training) for r in trace] == ([] if BACKEND == "tensorflow" else build) + step
 
 
 def test_train_step_updates_weights_like_fit():
@@ -518,6 +545,11 @@ def test_records_are_frozen_plain_data():
     assert dataclasses.asdict(record)["input_shapes"] == ((1, 2),)
 
 
+@pytest.mark.skipif(
+    BACKEND != "tensorflow",
+    reason="trace_train_step's example shows TensorFlow's compiled step, as the API page does; "
+    "the JAX and PyTorch steps are tested above",
+)
 def test_docstring_examples():
     results = doctest.testmod(tracer_module)
     assert results.attempted > 0
@@ -707,3 +739,75 @@ def test_wrapping_that_fails_halfway_puts_back_the_layers_already_wrapped(monkey
         trace_calls(model, ones(2, 4))
     assert wrapped == ["outer", "shared"]
     assert_untouched(model)
+
+
+# --- eager, compiled or symbolic, on each backend --------------------------------
+
+
+def masked_model():
+    tokens = keras.Input((4,), dtype="int32")
+    embedded = keras.layers.Embedding(10, 3, mask_zero=True, name="embed")(tokens)
+    pooled = keras.layers.GlobalAveragePooling1D(name="pool")(embedded)
+    model = keras.Model(tokens, keras.layers.Dense(1, name="head")(pooled), name="masked")
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+TOKENS = np.array([[1, 2, 0, 0], [3, 0, 0, 0]], dtype="int32")
+
+
+def compiled(function):
+    """`function` as the backend's compiler runs it: tf.function, jax.jit or torch.compile."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function)
+    if BACKEND == "jax":
+        import jax
+
+        return jax.jit(function)
+    import torch
+
+    # backend="eager" traces with TorchDynamo like any torch.compile, without
+    # paying for code generation.
+    return torch.compile(function, backend="eager")
+
+
+def test_a_call_inside_the_backends_compiler_is_not_eager_and_has_no_values():
+    model = masked_model()
+    model(TOKENS)
+    traces = []
+
+    def step(tokens):
+        trace = trace_calls(model, tokens)
+        traces.append(trace)
+        return trace.outputs
+
+    compiled(step)(keras.ops.convert_to_tensor(TOKENS))
+    (trace,) = traces
+    assert [(r.path, r.symbolic, r.eager) for r in trace] == [
+        ("masked", False, False),
+        ("masked/embed", False, False),
+        ("masked/pool", False, False),
+        ("masked/head", False, False),
+    ]
+    # The mask reached the pooling layer, but a traced mask has no values to count.
+    assert trace.records[2].masks == (MaskInfo(argument="mask", shape=(2, 4), kept=None),)
+
+
+def test_fit_compiles_its_step_except_under_pytorch():
+    trace = trace_train_step(masked_model(), TOKENS, np.zeros((2, 1), dtype="float32"))
+    step = trace.filter(symbolic=False).records
+    assert len(step) == 4
+    # PyTorch's jit_compile is False by default, so its fit runs the step eagerly.
+    assert [r.eager for r in step] == [BACKEND == "torch"] * 4
+
+
+def test_run_eagerly_fit_counts_the_mask_on_every_backend():
+    model = masked_model()
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+    trace = trace_train_step(model, TOKENS, np.zeros((2, 1), dtype="float32"))
+    step = trace.filter(symbolic=False).records
+    assert all(r.eager for r in step)
+    # Under JAX the step still runs inside jax.grad, whose tracers carry their values.
+    assert step[2].masks == (MaskInfo(argument="mask", shape=(2, 4), kept=3),)
