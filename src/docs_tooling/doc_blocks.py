@@ -188,6 +188,11 @@ def expected_output(
     return tabs.outputs[backend]
 
 
+def shown_for(path: Path, block: CodeBlock, backend: str = "tensorflow") -> str | None:
+    """What the page at `path` shows for its `block` under `backend`: its tab, or its one output."""
+    return expected_output(block, markdown_fences.backend_outputs(path).get(block.lineno), backend)
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if parent.config.getoption("doc_blocks") and file_path.suffix == ".md":
         return MarkdownFile.from_parent(parent, path=file_path)

@@ -257,7 +257,8 @@ def main() -> None:
     import importlib
 
     extra = [name.strip() for name in os.environ.get(PRELOAD_VARIABLE, "").split(",") if name.strip()]
-    for name in (*preload(os.environ.get("KERAS_BACKEND", "tensorflow")), *extra):
+    modules = (*preload(os.environ.get("KERAS_BACKEND", "tensorflow")), *extra)
+    for name in modules:
         importlib.import_module(name)
     # The parent keeps stdin/stdout for the protocol; nothing else may print there.
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")

@@ -237,7 +237,8 @@ def compare(notebook: nbformat.NotebookNode, page: Path) -> list[str]:
                 failures.append(f"{at}: the setup cell printed {stdout!r}")
             continue
         try:
-            doc_blocks.check_output(blocks[meta["line"]], stdout, at)
+            block = blocks[meta["line"]]
+            doc_blocks.check_output(block, stdout, at, doc_blocks.shown_for(page, block))
         except doc_blocks.BlockFailed as error:
             failures.append(f"in the notebook: {error}")
     return failures

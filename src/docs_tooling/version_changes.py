@@ -108,7 +108,8 @@ def page_blocks(pages: list[Path] | None = None) -> list[PageBlock]:
 def prints_as_shown(item: PageBlock, output: str) -> bool:
     """Whether `output` is what the page shows, compared as the doc-block tests compare."""
     try:
-        doc_blocks.check_output(item.block, output, item.where)
+        shown = doc_blocks.shown_for(ROOT / item.page, item.block)
+        doc_blocks.check_output(item.block, output, item.where, shown)
     except doc_blocks.BlockFailed:
         return False
     return True
