@@ -205,6 +205,10 @@ def build_notebook(
     head = [nbformat.v4.new_markdown_cell(f"{title}\n\n{intro}".strip())]
     head.append(nbformat.v4.new_code_cell(SETUP_CODE.rstrip("\n"), metadata={"kcg": {"setup": True}}))
     notebook = nbformat.v4.new_notebook(cells=head + cells)
+    # nbformat gives each new cell a random id; numbered ids make the build reproducible,
+    # so republishing the same commit changes nothing (tests/publishing).
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number}"
     notebook.metadata.update(
         {
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},

@@ -308,6 +308,6 @@ def test_guide_block_passes_against_the_installed_wheel(servers, venv, page, blo
             f"{result.stderr}\nIt printed before failing:\n{result.stdout}"
         )
     try:
-        doc_blocks.check_output(block, result.stdout, where)
+        doc_blocks.check_output(block, result.stdout, where, doc_blocks.shown_for(page, block))
     except doc_blocks.BlockFailed as failed:
         raise AssertionError(str(failed)) from None
