@@ -75,16 +75,6 @@ def visits(browser, server, site_dir) -> dict[str, harness.PageVisit]:
 @pytest.fixture
 def page(browser, server):
     """A fresh page in a fresh context (empty storage, clipboard allowed)."""
-    context = browser.new_context(
-        permissions=["clipboard-read", "clipboard-write"], viewport={"width": 1280, "height": 800}
-    )
-    context.route(
-        "**/*",
-        lambda route, request: (
-            route.continue_()
-            if request.url.startswith(server.origin + "/")
-            else route.abort("blockedbyclient")
-        ),
-    )
+    context = harness.sandboxed_context(browser, server)
     yield context.new_page()
     context.close()

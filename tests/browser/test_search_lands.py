@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from docs_tooling import markdown
+from docs_tooling.browser import harness
 from docs_tooling.paths import ROOT
 
 SECTION = ROOT / "docs" / "guide" / "troubleshooting"
@@ -137,17 +138,7 @@ def test_entries_are_found():
 def search(browser, server):
     """A function that pastes a query into the search box of one open page
     and returns the result groups: for each page, its link and its section links."""
-    context = browser.new_context(
-        permissions=["clipboard-read", "clipboard-write"], viewport={"width": 1280, "height": 800}
-    )
-    context.route(
-        "**/*",
-        lambda route, request: (
-            route.continue_()
-            if request.url.startswith(server.origin + "/")
-            else route.abort("blockedbyclient")
-        ),
-    )
+    context = harness.sandboxed_context(browser, server)
     page = context.new_page()
     page.goto(server.base, wait_until="load")
     box = page.locator("input[data-md-component=search-query]")

@@ -427,3 +427,19 @@ def _mouse_copy(page) -> dict | None:
     except PlaywrightTimeoutError:
         return {"target": target, "copied": False}
     return {"target": target, "copied": True}
+
+
+def sandboxed_context(browser, server):
+    """A fresh context (empty storage, clipboard allowed) whose requests outside the site fail."""
+    context = browser.new_context(
+        permissions=["clipboard-read", "clipboard-write"], viewport={"width": 1280, "height": 800}
+    )
+    context.route(
+        "**/*",
+        lambda route, request: (
+            route.continue_()
+            if request.url.startswith(server.origin + "/")
+            else route.abort("blockedbyclient")
+        ),
+    )
+    return context
