@@ -188,13 +188,15 @@ versions-page: $(STAMP)
 
 # The canary: the newest release of everything (no constraints), in a new .venv-latest every
 # time. Writes which blocks print something other than their page shows to LATEST_REPORT,
-# and the installed versions beside it; fails if any block or unit test did.
+# and the installed versions beside it; fails if any block or unit test did. torch comes from
+# its CPU-only source, as in make install: the newest build that source holds.
 LATEST_VENV := .venv-latest
 LATEST_REPORT ?= $(LATEST_VENV)/changed-blocks.md
 test-latest: | $(UV)
 	rm -rf $(LATEST_VENV)
 	$(UV) venv --quiet --python $(PYTHON) $(LATEST_VENV)
-	$(UV) pip install --quiet --refresh --python $(LATEST_VENV)/bin/python -e ".[docs,test]" -e src/docs_tooling
+	$(UV) pip install --quiet --refresh --python $(LATEST_VENV)/bin/python --no-deps $(TORCH_SOURCE) torch
+	$(UV) pip install --quiet --refresh --python $(LATEST_VENV)/bin/python -e ".[docs,test,backends]" -e src/docs_tooling
 	$(UV) pip freeze --python $(LATEST_VENV)/bin/python > $(LATEST_VENV)/versions.txt
 	status=0; \
 	$(LATEST_VENV)/bin/python scripts/version_changes.py --report $(LATEST_REPORT) || status=1; \
