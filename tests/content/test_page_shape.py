@@ -57,6 +57,7 @@ MAX_LINES = 450  # "about 450 lines of Markdown" per page (issue #20)
 MAX_ANSWERS = 5
 IN_SHORT = '!!! abstract "In short"'
 EXPECTED_OUTPUT = "<!--pytest-codeblocks:expected-output-->"
+BACKEND_TAB = re.compile(r'^===[+!]?[ \t]+"([^"]*)"[ \t]*$')
 EXPLICIT_ANCHOR = re.compile(r"\s*\{\s*#([\w-]+)\s*\}\s*$")
 HTML_ID = re.compile(r"""\bid=["']([\w-]+)["']""")
 FRONT_MATTER = re.compile(r"\A---\n.*?^---\n", re.S | re.M)
@@ -109,12 +110,22 @@ def links(inline) -> list[str]:
     return [child.attrGet("href") for child in inline.children or [] if child.type == "link_open"]
 
 
+def shows_backend_tabs(tokens, index: int) -> bool:
+    """The fence at `index` is directly followed by a content tab titled after a backend."""
+    following = tokens[index + 1] if index + 1 < len(tokens) else None
+    if following is None or following.type != "container_open":
+        return False
+    title = BACKEND_TAB.match(following.info.strip())
+    return title is not None and title[1] in markdown.BACKEND_TABS
+
+
 def has_checked_block(tokens, section: Section) -> bool:
-    """A ```python fence in the section, directly followed by the expected-output comment and a fence."""
+    """A ```python fence in the section, directly followed by the expected-output comment and a
+    fence, or by backend tabs (docs/maintainers/writing-pages.md)."""
     for index in range(section.start, section.end):
         token = tokens[index]
         if token.type == "fence" and token.info.strip() == "python":
-            if markdown.shown_output(tokens, index) is not None:
+            if markdown.shown_output(tokens, index) is not None or shows_backend_tabs(tokens, index):
                 return True
     return False
 
