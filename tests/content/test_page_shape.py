@@ -109,12 +109,23 @@ def links(inline) -> list[str]:
     return [child.attrGet("href") for child in inline.children or [] if child.type == "link_open"]
 
 
+def shows_backend_tabs(tokens, index: int) -> bool:
+    """The fence at `index` is followed by backend tabs, each holding that backend's output."""
+    following = tokens[index + 1] if index + 1 < len(tokens) else None
+    return (
+        following is not None
+        and following.type == "container_open"
+        and following.info.strip().removeprefix("===").strip(' +!"') in markdown.BACKEND_TABS
+    )
+
+
 def has_checked_block(tokens, section: Section) -> bool:
-    """A ```python fence in the section, directly followed by the expected-output comment and a fence."""
+    """A ```python fence in the section, directly followed by the expected-output comment and a fence,
+    or by backend tabs."""
     for index in range(section.start, section.end):
         token = tokens[index]
         if token.type == "fence" and token.info.strip() == "python":
-            if markdown.shown_output(tokens, index) is not None:
+            if markdown.shown_output(tokens, index) is not None or shows_backend_tabs(tokens, index):
                 return True
     return False
 
