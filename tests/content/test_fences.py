@@ -65,7 +65,7 @@ def test_no_page_demonstrates_an_error_with_xfail_or_expect_exception():
 
 
 def test_blocks_that_catch_an_exception_show_what_they_print():
-    """Without shown output, a try/except block passes even when nothing is raised."""
+    """Without shown output (one, or backend tabs), a try/except block passes when nothing is raised."""
     unchecked = []
     for path in PAGES:
         for block in read_blocks(path):
