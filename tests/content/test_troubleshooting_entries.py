@@ -135,6 +135,20 @@ PUBLISHED = {
         "callbacks-every-n-batches",
         "no-loss-to-compute",
     ],
+    "targets-and-weights.md": [
+        "one-sample-weight-array-per-output",
+        "class-weight-single-output",
+        "list-targets-for-dict-outputs",
+        "target-and-output-same-rank",
+        "add-loss-grows-with-batch-size",
+    ],
+    "data-and-callbacks.md": [
+        "validation-split-only-for-arrays",
+        "input-ran-out-of-data",
+        "early-stopping-val-loss-not-available",
+        "filepath-must-end-in-keras",
+        "fit-without-targets",
+    ],
 }
 
 LABEL = re.compile(r"^\*\*(Reproduce|Cause|Fix(?: (\d+))?)\.\*\*")
@@ -169,6 +183,19 @@ class Entry:
         return f"{self.page.relative_to(ROOT)}:{self.line} ({self.anchor or self.heading})"
 
 
+def tab_outputs(tokens: list, index: int) -> str | None:
+    """The outputs shown in backend tabs right after the fence at `index`, joined, or None."""
+    outputs, at = [], index + 1
+    while at < len(tokens) and tokens[at].type == "container_open" and tokens[at].info.strip().startswith("==="):
+        depth, at = 1, at + 1
+        while at < len(tokens) and depth:
+            depth += {"container_open": 1, "container_close": -1}.get(tokens[at].type, 0)
+            if tokens[at].type == "fence":
+                outputs.append(tokens[at].content)
+            at += 1
+    return "".join(outputs) if outputs else None
+
+
 def parse(text: str, page: Path) -> list[Entry]:
     """The entries of one page: its `## ` headings, with their labelled parts and python blocks."""
     tokens = markdown.tokens(text)
@@ -187,7 +214,8 @@ def parse(text: str, page: Path) -> list[Entry]:
             if found:
                 entry.parts.append(Part(found.group(1), token.map[0] + 1))
         elif token.type == "fence" and token.info.strip() == "python":
-            block = Block(token.map[0] + 1, markdown.shown_output(tokens, index))
+            shown = markdown.shown_output(tokens, index)
+            block = Block(token.map[0] + 1, shown if shown is not None else tab_outputs(tokens, index))
             (entry.parts[-1].blocks if entry.parts else entry.unlabelled_blocks).append(block)
     return entries
 
