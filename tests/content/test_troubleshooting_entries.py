@@ -129,6 +129,8 @@ PUBLISHED = {
         "gradients-do-not-exist-for-variables",
     ],
     "metrics.md": ["metrics-tuple-arity-mismatch", "evaluate-longer-than-metrics-names"],
+    "untraceable-build.md": ["looks-like-it-has-unbuilt-state"],
+    "steps-per-execution.md": ["callbacks-every-n-batches"],
     "fit-logs.md": [
         "history-holds-the-last-batch",
         "train-step-returned-a-tensor",
