@@ -256,6 +256,12 @@ def _units(page: Path, blocks: list) -> tuple[list[_Unit], dict[int, str]]:
         if block is None:
             continue
         reason = doc_blocks._skip_reason(block)
+        backends = doc_blocks.block_backends(block, f"{page}:{block.lineno}")
+        if not reason and "tensorflow" not in backends:
+            # The notebook runs on Keras's default backend, TensorFlow (Colab's too).
+            titles = {backend: title for title, backend in markdown_fences.BACKEND_TABS.items()}
+            names = " and ".join(titles[name] for name in backends)
+            reason = f"this block runs on {names} only (set `KERAS_BACKEND` before importing Keras)"
         if reason:
             notes[fence.line - 1] = f"*Not run in this notebook: {reason}*"
             continue
@@ -273,8 +279,11 @@ def _code_cell(block, page: Path) -> nbformat.NotebookNode:
     else:
         raise NotebookError(f"{page}:{block.lineno}: no notebook cell runs a {block.syntax!r} block")
     outputs = []
-    if block.expected_output:
-        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=block.expected_output))
+    # What the page shows for TensorFlow, the backend the notebook runs on; where the
+    # backends differ, the page's tabs follow the cell as prose with every backend's output.
+    shown = doc_blocks.shown_for(page, block, "tensorflow")
+    if shown:
+        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=shown))
     cell = nbformat.v4.new_code_cell(source, metadata={"kcg": {"line": block.lineno}})
     cell.outputs = outputs
     return cell

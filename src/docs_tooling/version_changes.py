@@ -97,7 +97,8 @@ def page_blocks(pages: list[Path] | None = None) -> list[PageBlock]:
     for path in source_pages() if pages is None else pages:
         seen: dict[str, int] = {}
         for block in doc_blocks.collected_blocks(path):
-            if skip_reason(block):
+            # The record is made on the TensorFlow backend; blocks about JAX or PyTorch only stay out.
+            if skip_reason(block) or "tensorflow" not in doc_blocks.block_backends(block):
                 continue
             occurrence = seen.get(block.code, 0)
             seen[block.code] = occurrence + 1
@@ -303,7 +304,7 @@ def render(items: list[PageBlock], record: dict, pinned: dict[str, str]) -> str:
         "| --- | --- | --- |",
     ]
     for item in changed:
-        shown = item.block.expected_output or ""
+        shown = doc_blocks.shown_for(ROOT / item.page, item.block) or ""
         parts.append(f"| {_behaviour(item)} | {_cell(record['rows'][item.key])} | {_cell(shown)} |")
     if not changed:
         parts.append("| (none) | | |")
@@ -322,7 +323,7 @@ def write_report(items: list[PageBlock], outputs: dict[str, str], path: Path) ->
             "",
             "shown:",
             "```text",
-            (item.block.expected_output or "").rstrip(),
+            (doc_blocks.shown_for(ROOT / item.page, item.block) or "").rstrip(),
             "```",
         ]
         lines += ["printed:", "```text", outputs[item.key].rstrip(), "```"]

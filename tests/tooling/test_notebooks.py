@@ -323,3 +323,63 @@ def test_the_notebook_says_what_to_install_when_a_cell_imports_more_than_keras(t
     intro = notebooks.build_notebook(other, docs_path="guide/legacy.md").cells[0].source
     assert "Some cells import `tf_keras`" in intro and "`%pip install tf-keras`" in intro
     assert "%pip install" not in build(page).cells[0].source
+
+
+BACKEND_PAGE = """\
+# Backends
+
+```python
+import keras
+
+print(keras.backend.backend())
+```
+
+=== "TensorFlow"
+
+    ```text
+    tensorflow
+    ```
+
+=== "JAX"
+
+    ```text
+    jax
+    ```
+
+=== "PyTorch"
+
+    ```text
+    torch
+    ```
+
+<!--pytest.mark.backends("jax", reason="calls jax.jit")-->
+```python
+import jax
+
+print(jax.jit(lambda x: x + 1)(1))
+```
+<!--pytest-codeblocks:expected-output-->
+```text
+2
+```
+"""
+
+
+def test_a_block_with_backend_tabs_stores_the_tensorflow_output_and_keeps_the_tabs_as_prose(tmp_path):
+    path = tmp_path / "backends.md"
+    path.write_text(BACKEND_PAGE, encoding="utf-8")
+    notebook = notebooks.build_notebook(path, docs_path="guide/backends.md")
+    cells = code_cells(notebook)
+    assert [c.metadata["kcg"]["line"] for c in cells] == [3]
+    assert [(o.name, o.text) for o in cells[0].outputs] == [("stdout", "tensorflow\n")]
+    prose = "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert "```text\njax\n```" in prose and "```text\ntorch\n```" in prose
+
+
+def test_a_block_that_does_not_claim_tensorflow_stays_prose_with_its_backends(tmp_path):
+    path = tmp_path / "backends.md"
+    path.write_text(BACKEND_PAGE, encoding="utf-8")
+    last = notebooks.build_notebook(path, docs_path="guide/backends.md").cells[-1]
+    assert last.cell_type == "markdown"
+    assert "*Not run in this notebook: this block runs on JAX only" in last.source
+    assert "print(jax.jit(lambda x: x + 1)(1))" in last.source

@@ -124,3 +124,15 @@ def test_the_canary_report_lists_only_the_changed_blocks(tmp_path):
     assert "1 of 2 blocks print something other than the page shows." in text
     assert f"## {changed.where}" in text and f"## {same.where}" not in text
     assert "printed:\n```text\n7\n```" in text
+
+
+def test_blocks_that_do_not_run_on_tensorflow_stay_out_of_the_record(tmp_path):
+    # The oldest stack is recorded on TensorFlow; a JAX-only block has no row there to compare.
+    path = tmp_path / "page.md"
+    path.write_text(
+        "# Title\n\n```python\nprint(1)\n```\n<!--pytest-codeblocks:expected-output-->\n```text\n1\n```\n\n"
+        '<!--pytest.mark.backends("jax", reason="calls jax.jit")-->\n'
+        "```python\nprint(2)\n```\n<!--pytest-codeblocks:expected-output-->\n```text\n2\n```\n",
+        encoding="utf-8",
+    )
+    assert [item.block.code for item in version_changes.page_blocks([path])] == ["print(1)\n"]
