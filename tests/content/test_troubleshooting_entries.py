@@ -146,7 +146,7 @@ ERROR_LINE = re.compile(r"^[A-Z]\w*(?:Error|Exception|Warning): ")
 @dataclass
 class Block:
     line: int  # 1-based line of the opening fence
-    output: str | None  # the shown output under it, or None when none is shown
+    output: str | None  # the shown output under it (its backend tabs' joined), or None when none is shown
 
 
 @dataclass
@@ -169,6 +169,23 @@ class Entry:
         return f"{self.page.relative_to(ROOT)}:{self.line} ({self.anchor or self.heading})"
 
 
+def tab_outputs(page_tokens: list, index: int) -> str | None:
+    """The outputs shown in backend tabs (`=== "TensorFlow"`, ...) right after the fence at `index`,
+    one after the other, or None when no tab follows it."""
+    shown, at = [], index + 1
+    while at < len(page_tokens) and page_tokens[at].type == "container_open":
+        title = re.match(r'^===[+!]?\s+"([^"]*)"\s*$', page_tokens[at].info.strip())
+        if title is None or title.group(1) not in markdown.BACKEND_TABS:
+            break
+        depth, at = 1, at + 1
+        while at < len(page_tokens) and depth:
+            depth += {"container_open": 1, "container_close": -1}.get(page_tokens[at].type, 0)
+            if depth == 1 and page_tokens[at].type == "fence":
+                shown.append(str(page_tokens[at].content))
+            at += 1
+    return "".join(shown) if shown else None
+
+
 def parse(text: str, page: Path) -> list[Entry]:
     """The entries of one page: its `## ` headings, with their labelled parts and python blocks."""
     tokens = markdown.tokens(text)
@@ -187,7 +204,8 @@ def parse(text: str, page: Path) -> list[Entry]:
             if found:
                 entry.parts.append(Part(found.group(1), token.map[0] + 1))
         elif token.type == "fence" and token.info.strip() == "python":
-            block = Block(token.map[0] + 1, markdown.shown_output(tokens, index))
+            shown = markdown.shown_output(tokens, index)
+            block = Block(token.map[0] + 1, shown if shown is not None else tab_outputs(tokens, index))
             (entry.parts[-1].blocks if entry.parts else entry.unlabelled_blocks).append(block)
     return entries
 
@@ -424,6 +442,22 @@ def test_error_check_catches_a_fix_that_still_fails():
     entry = parse(still_failing, SECTION / "still.md")[0]
     with pytest.raises(AssertionError, match="still prints"):
         test_fix_output_no_longer_shows_the_error(entry)
+
+
+def test_backend_tabs_count_as_shown_output():
+    # An error raised on one backend only is reproduced with one tab per backend.
+    tabs = "\n".join(
+        f'=== "{title}"\n\n    ```text\n    {text}\n    ```\n'
+        for title, text in [("TensorFlow", "ValueError: boom"), ("JAX", "ran"), ("PyTorch", "ran")]
+    )
+    shown = "<!--pytest-codeblocks:expected-output-->\n```text\nValueError: boom\n```"
+    tabbed = GOOD_ENTRY.replace(shown, tabs)
+    entry = parse(tabbed, SECTION / "tabbed.md")[0]
+    assert not structure_problems(entry)
+    assert entry.parts[0].blocks[0].output == "ValueError: boom\nran\nran\n"
+    still_failing = tabbed.replace(FIX_BLOCK, "\n```python\nprint(1)\n```\n\n" + tabs)
+    with pytest.raises(AssertionError, match="still prints"):
+        test_fix_output_no_longer_shows_the_error(parse(still_failing, SECTION / "still.md")[0])
 
 
 MOVED_LIST = """
