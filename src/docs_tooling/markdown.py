@@ -199,7 +199,12 @@ def backend_outputs(path: Path) -> dict[int, BackendOutputs]:
 
 @functools.lru_cache(maxsize=256)
 def _backend_outputs(path: Path, mtime_ns: int, size: int) -> dict[int, BackendOutputs]:
-    page_tokens = tokens(path.read_text(encoding="utf-8"))
+    return backend_outputs_in(path.read_text(encoding="utf-8"))
+
+
+def backend_outputs_in(text: str) -> dict[int, BackendOutputs]:
+    """backend_outputs() of a page's text: keyed by the 1-based line of each fence that tabs follow."""
+    page_tokens = tokens(text)
     found: dict[int, BackendOutputs] = {}
     for index, token in enumerate(page_tokens):
         if token.type != "fence" or token.map is None:

@@ -6,7 +6,9 @@ order) are the single source; the table is the section's entry page
 `### Behaviour {#anchor}` section under a page's `## Differences` or `## Same in both`
 that opens with a pair of Python blocks, each followed by its shown output:
 first the Keras 2 block (`import tf_keras`), then the Keras 3 block
-(`import keras`). A difference also has a paragraph starting with
+(`import keras`). A Keras 3 block whose output differs by backend shows it in
+backend tabs; the table takes its TensorFlow tab, the backend Keras 2 runs on.
+A difference also has a paragraph starting with
 `**What to change:**`. Later blocks in a section (the fix) are not part of the
 table. The table cells are the pair's outputs, so the page and the table cannot
 disagree:
@@ -147,6 +149,7 @@ def parse_page(text: str, page: str = "page.md") -> list[Row]:
     lines = text.splitlines()
     # Top-level fences only (not those in admonitions or lists), by opening line.
     fences = [f for f in markdown.parse(text).fences if f.prefix == ""]
+    tabbed = markdown.backend_outputs_in(text)
     for fence in fences:
         if not fence.closed:
             raise PageError(f"docs/migration/{page}:{fence.line}: unclosed code fence")
@@ -159,7 +162,7 @@ def parse_page(text: str, page: str = "page.md") -> list[Row]:
         line = lines[i]
         if i in opening:
             fence = fences[opening[i]]
-            block = _block(fence, fences[opening[i] + 1 :])
+            block = _block(fence, fences[opening[i] + 1 :], tabbed.get(fence.line))
             if row is not None and block is not None:
                 row.blocks.append(block)
             i = fence.last_line
@@ -191,11 +194,17 @@ def parse_page(text: str, page: str = "page.md") -> list[Row]:
     return rows
 
 
-def _block(fence: markdown.Fence, later: list[markdown.Fence]) -> Block | None:
-    """A ```python fence as a Block, with the output shown right after it, if any."""
+def _block(
+    fence: markdown.Fence, later: list[markdown.Fence], tabs: markdown.BackendOutputs | None = None
+) -> Block | None:
+    """A ```python fence as a Block, with the output shown right after it, if any: the
+    expected-output fence, or the TensorFlow tab of the backend tabs that follow it."""
     if fence.info != "python":
         return None
     shown = shown_lines = None
+    if tabs is not None:
+        # Tabs are rewritten by hand (update_page leaves them alone: shown_lines stays None).
+        return Block(fence.line, fence.content, tabs.outputs.get("tensorflow"), None)
     if later:
         output = later[0]
         # The output fence opens two lines below this one's closing fence,
@@ -262,7 +271,7 @@ def render(rows: list[Row], outputs: Outputs | None = None) -> str:
         "     each pair of blocks on the pages of docs/migration/. Do not edit: change the pages,",
         "     then regenerate. tests/tooling/test_migration_table.py fails when this file is stale. -->",
         "<!-- --8<-- [start:differences] -->",
-        "| Behaviour | Keras 2 (`tf_keras`) prints | Keras 3 (`keras`) prints | What to change |",
+        "| Behaviour | Keras 2 (`tf_keras`) prints | Keras 3 (`keras`, TensorFlow backend) prints | What to change |",
         "| --- | --- | --- | --- |",
     ]
     for row in rows:
@@ -327,7 +336,8 @@ def update_page(text: str, rows: list[Row], outputs: Outputs) -> str:
     lines = text.splitlines()
     for row in reversed(rows):
         for block in (row.keras3, row.keras2):
-            assert block.shown_lines is not None  # parse_page refuses a row without shown output
+            if block.shown_lines is None:  # shown in backend tabs: main() reports it instead
+                continue
             start, end = block.shown_lines
             lines[start:end] = outputs[row.key(block)].rstrip("\n").splitlines()
     return "\n".join(lines) + "\n"
@@ -354,6 +364,14 @@ def main(argv: list[str] | None = None) -> int:
     errors = classification_errors(rows, outputs)
     for message in errors:
         print(f"error: {message}; move the row or fix the blocks", file=sys.stderr)
+    # update_page cannot rewrite a TensorFlow tab (it has no line range): always report those.
+    tabbed = [(row, block) for row, block in stale if block.shown_lines is None]
+    for row, block in tabbed:
+        print(
+            f"error: {row.where}:{block.fence_line} ('{row.title}') now prints, on TensorFlow:\n"
+            f"{outputs[row.key(block)]}(its output is in backend tabs: update them by hand)",
+            file=sys.stderr,
+        )
     if stale and args.update_page:
         for page in sorted({row.page for row, _ in stale}):
             path = SECTION / page
@@ -361,9 +379,13 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(
                 update_page(path.read_text(encoding="utf-8"), page_rows, outputs), encoding="utf-8"
             )
-        print(f"updated {len(stale)} shown output(s); review with git diff", file=sys.stderr)
+        updated = len(stale) - len(tabbed)
+        print(f"updated {updated} shown output(s); review with git diff", file=sys.stderr)
+        return 1 if errors or tabbed else 0
     elif stale:
         for row, block in stale:
+            if block.shown_lines is None:
+                continue  # reported above
             print(
                 f"error: {row.where}:{block.fence_line} ('{row.title}') now prints:\n"
                 f"{outputs[row.key(block)]}",
