@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -208,7 +209,11 @@ def _concrete_value(value: Any) -> Any:
             return None if concrete is None else numpy.asarray(concrete)
     elif not _backend_executing_eagerly(backend):
         return None
-    return keras.ops.convert_to_numpy(value)
+    with warnings.catch_warnings():
+        # On PyTorch, Keras converts with np.array(tensor), and NumPy 2 warns that
+        # torch.Tensor.__array__ takes no `copy` keyword: not the traced model's warning.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return keras.ops.convert_to_numpy(value)
 
 
 def _executing_eagerly(arguments: dict[str, Any]) -> bool:
