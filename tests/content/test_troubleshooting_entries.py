@@ -131,6 +131,7 @@ PUBLISHED = {
     "metrics.md": ["metrics-tuple-arity-mismatch", "evaluate-longer-than-metrics-names"],
     "untraceable-build.md": ["looks-like-it-has-unbuilt-state"],
     "steps-per-execution.md": ["callbacks-every-n-batches"],
+    "monitored-metrics.md": ["cannot-determine-monitor-direction", "can-save-best-model-only-with-available"],
     "fit-logs.md": [
         "history-holds-the-last-batch",
         "train-step-returned-a-tensor",
