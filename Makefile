@@ -47,7 +47,7 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
-test: lint test-unit test-docs test-standalone test-notebooks test-build test-browser test-publishing
+test: lint test-unit test-docs test-standalone test-docs-backends test-notebooks test-build test-browser test-publishing
 
 # Lint, formatting and types of every Python file (configured in pyproject.toml),
 # and the GitHub workflows against their schema and zizmor's security audit.
@@ -79,10 +79,9 @@ DOC_JOBS ?= 2
 test-docs: $(STAMP)
 	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-shuffle=$(SEED) --doc-blocks-repeat=$(DOC_REPEAT) -n $(DOC_JOBS)
 
-# The blocks under JAX and PyTorch, in-process and standalone. Not part of `make test` yet:
-# until every page declares its backends or shows per-backend output tabs (issue #15), many
-# blocks fail or print otherwise there. `make test-page PAGE=... BACKENDS="tensorflow jax torch"`
-# checks one page while it is gone through.
+# The blocks under JAX and PyTorch, in-process (shuffled, once) and standalone: every block that
+# claims them (docs/maintainers/writing-pages.md), checked against its shown output or its
+# backend's tab. `make test-page PAGE=... BACKENDS="tensorflow jax torch"` does one page.
 test-docs-backends: $(STAMP)
 	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-backend=jax --doc-blocks-shuffle=$(SEED) -n $(DOC_JOBS)
 	$(BIN)/python -m pytest --doc-blocks docs README.md --doc-blocks-backend=torch --doc-blocks-shuffle=$(SEED) -n $(DOC_JOBS)

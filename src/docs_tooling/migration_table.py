@@ -271,7 +271,8 @@ def render(rows: list[Row], outputs: Outputs | None = None) -> str:
         "     each pair of blocks on the pages of docs/migration/. Do not edit: change the pages,",
         "     then regenerate. tests/tooling/test_migration_table.py fails when this file is stale. -->",
         "<!-- --8<-- [start:differences] -->",
-        "| Behaviour | Keras 2 (`tf_keras`) prints | Keras 3 (`keras`, TensorFlow backend) prints | What to change |",
+        "| Behaviour | Keras 2 (`tf_keras`) prints "
+        "| Keras 3 (`keras`, TensorFlow backend) prints | What to change |",
         "| --- | --- | --- | --- |",
     ]
     for row in rows:

@@ -15,12 +15,14 @@ from importlib import metadata
 
 from mkdocs.exceptions import PluginError
 
-# Keras first, then the backend `make test` runs the blocks under, then the legacy tf-keras
-# of the migration pages. JAX and PyTorch join the line when `make test` runs the pages under
-# them too (make test-docs-backends, issue #15); until then the line would claim too much.
+# Keras first, then the three backends `make test` runs the blocks under (each block on every
+# backend it claims: make test-docs and test-docs-backends), then the legacy tf-keras of the
+# migration pages.
 DISTRIBUTIONS = (
     ("Keras", "keras"),
     ("TensorFlow", "tensorflow"),
+    ("JAX", "jax"),
+    ("PyTorch", "torch"),
     ("tf-keras", "tf-keras"),
 )
 HEADING = re.compile(r"^# .+$", re.MULTILINE)
