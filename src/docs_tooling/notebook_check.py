@@ -61,9 +61,15 @@ def build(page: Path, docs_path: str | None = None) -> nbformat.NotebookNode:
 
 
 def check_cells_are_blocks(notebook: nbformat.NotebookNode, page: Path) -> None:
-    """Each code cell after the setup cell is one run block of the page, in the page's order."""
+    """Each code cell after the setup cell is one run block of the page that claims TensorFlow (the
+    notebook's backend; notebooks.py leaves the others as prose), in the page's order."""
     where = display_path(page)
-    run = [b for b in doc_blocks.collected_blocks(page) if not doc_blocks._skip_reason(b)]
+    run = [
+        b
+        for b in doc_blocks.collected_blocks(page)
+        if not doc_blocks._skip_reason(b)
+        and "tensorflow" in doc_blocks.block_backends(b, f"{page}:{b.lineno}")
+    ]
     cells = [
         c for c in notebook.cells if c.cell_type == "code" and not c.metadata.get("kcg", {}).get("setup")
     ]
