@@ -48,3 +48,31 @@ def test_each_audit_saw_the_scheme_it_asked_for(audits):
 def test_no_page_has_an_axe_violation(audits):
     problems = [line for audit in audits for line in audit.describe()]
     assert not problems, f"{len(problems)} axe-core violation(s):\n" + "\n".join(problems)
+
+
+# The page on which the most elements are coloured (code with its tokens,
+# admonitions, tabs, tables) and the home page.
+SWITCH_SAMPLE = ("guide/backends/", "")
+_COLOURS_JS = """() => [...document.querySelectorAll("*")].map(e => {
+  const s = getComputedStyle(e);
+  return [e.tagName, s.color, s.backgroundColor, s.borderTopColor, s.fill];
+})"""
+
+
+@pytest.mark.parametrize("viewport", list(axe.VIEWPORTS))
+@pytest.mark.parametrize("path", SWITCH_SAMPLE)
+def test_a_scheme_switched_to_shows_the_colours_of_a_page_loaded_in_it(browser, server, path, viewport):
+    # audit_all loads each page once and reaches the second scheme by the
+    # toggle; that is only as good as a page loaded in that scheme.
+    first, *others = list(axe.SCHEMES)
+    for scheme in others:
+        seen = []
+        for loaded_in in (scheme, first):
+            context = browser.new_context(**axe.VIEWPORTS[viewport])
+            context.add_init_script(axe._palette_script(loaded_in))
+            page = context.new_page()
+            page.goto(server.base + path, wait_until="load")
+            axe.switch_scheme(page, scheme)
+            seen.append(page.evaluate(_COLOURS_JS))
+            context.close()
+        assert seen[0] == seen[1], f"{path or '(home)'} [{viewport}]: {scheme} switched to differs from loaded"
