@@ -69,10 +69,11 @@ def test_a_scheme_switched_to_shows_the_colours_of_a_page_loaded_in_it(browser, 
         seen = []
         for loaded_in in (scheme, first):
             context = browser.new_context(**axe.VIEWPORTS[viewport])
-            context.add_init_script(axe._palette_script(loaded_in))
+            context.add_init_script(axe.palette_script(loaded_in))
             page = context.new_page()
             page.goto(server.base + path, wait_until="load")
             axe.switch_scheme(page, scheme)
             seen.append(page.evaluate(_COLOURS_JS))
             context.close()
-        assert seen[0] == seen[1], f"{path or '(home)'} [{viewport}]: {scheme} switched to differs from loaded"
+        where = f"{path or '(home)'} [{viewport}]"
+        assert seen[0] == seen[1], f"{where}: {scheme} switched to differs from {scheme} loaded"

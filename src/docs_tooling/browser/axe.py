@@ -113,7 +113,7 @@ class Audit:
         ]
 
 
-def _palette_script(scheme: str) -> str:
+def palette_script(scheme: str) -> str:
     # The theme reads `<scope pathname>.__palette` in <head>, before painting;
     # the scope is the site root, the published version's folder.
     key = f"/{harness.VERSION}/.__palette"
@@ -142,7 +142,7 @@ class _OpenAudit:
                 else route.abort("blockedbyclient")
             ),
         )
-        self.context.add_init_script(_palette_script(first.scheme))
+        self.context.add_init_script(palette_script(first.scheme))
         self.page = self.context.new_page()
         self.page.evaluate("url => { location.href = url; }", server.base + first.path)
         self.url = server.base + first.path
