@@ -50,8 +50,7 @@ def test_no_page_has_an_axe_violation(audits):
     assert not problems, f"{len(problems)} axe-core violation(s):\n" + "\n".join(problems)
 
 
-# The page on which the most elements are coloured (code with its tokens,
-# admonitions, tabs, tables) and the home page.
+# A page with highlighted code, an admonition and backend tabs, and the home page.
 SWITCH_SAMPLE = ("guide/backends/", "")
 _COLOURS_JS = """() => [...document.querySelectorAll("*")].map(e => {
   const s = getComputedStyle(e);
