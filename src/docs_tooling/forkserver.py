@@ -43,9 +43,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-# What the server imports before forking: the imports every block pays for,
-# with the Keras backend of the run (KERAS_BACKEND in the server's environment).
-PRELOAD = ("numpy", "tensorflow", "keras")
 # More modules to import before forking, comma-separated, in the server's environment
 # (docs_tooling.notebook_check forks notebook kernels: ipykernel.kernelapp).
 PRELOAD_VARIABLE = "KCG_FORKSERVER_PRELOAD"
@@ -54,11 +51,22 @@ _BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 
 def preload(backend: str) -> tuple[str, ...]:
-    """The modules a server for `backend` imports before it forks."""
+    """The modules a server for `backend` imports before it forks.
+
+    TensorFlow is preloaded under every backend: Keras imports it on first use
+    whatever the backend (`serialization_lib.serialize_keras_object` asks
+    `tf.available`, and `get_config` and saving call it), which cost most
+    JAX and PyTorch blocks 5 to 7 s each when forked without it. Whether it is
+    imported is visible to Keras in one place, `backend_utils.in_tf_graph`,
+    and that gives the same answer outside a `tf.function` or `tf.data`
+    pipeline, which import TensorFlow themselves; tests/tooling/test_forkserver.py
+    fails if Keras starts looking elsewhere.
+    """
     if backend not in _BACKEND_MODULES:
         known = ", ".join(_BACKEND_MODULES)
         raise ValueError(f"no fork server for Keras backend {backend!r}; known: {known}")
-    return ("numpy", _BACKEND_MODULES[backend], "keras")
+    # In the order a reader's block meets them: Keras imports its backend, TensorFlow comes later.
+    return tuple(dict.fromkeys(("numpy", _BACKEND_MODULES[backend], "keras", "tensorflow")))
 
 
 # A block that touches the process environment, or names a variable Keras or

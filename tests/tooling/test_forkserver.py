@@ -5,7 +5,10 @@ interpreter. Each test fails if the fork path stops being equivalent.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import textwrap
+from pathlib import Path
 
 import pytest
 from pytest_codeblocks.main import CodeBlock
@@ -138,3 +141,56 @@ def test_the_comparison_passes_when_both_print_the_same(servers):
 def test_a_pool_needs_a_server():
     with pytest.raises(ValueError, match="at least one server"):
         forkserver.ForkServerPool(0, {})
+
+
+def _reads_of_sys_modules_for_tensorflow(tree: ast.AST) -> list[str]:
+    """The functions in `tree` that look up a "tensorflow..." name in `sys.modules`."""
+    found = []
+
+    def visit(node: ast.AST, function: str) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            function = node.name
+        names_tensorflow = any(
+            isinstance(child, ast.Constant) and str(child.value).startswith("tensorflow")
+            for child in ast.iter_child_nodes(node)
+        )
+        touches_modules = any(
+            isinstance(child, ast.Attribute) and child.attr == "modules" for child in ast.walk(node)
+        )
+        if names_tensorflow and touches_modules and isinstance(node, ast.Compare | ast.Call | ast.Subscript):
+            found.append(function)
+        for child in ast.iter_child_nodes(node):
+            visit(child, function)
+
+    visit(tree, "<module>")
+    return found
+
+
+def test_keras_asks_whether_tensorflow_is_imported_only_where_preloading_it_changes_nothing():
+    # Every fork server preloads TensorFlow, under JAX and PyTorch too
+    # (forkserver.preload). A block cannot see that as long as the only Keras
+    # code that asks sys.modules about it is `in_tf_graph`, which then asks
+    # `tf.executing_eagerly()`: eager code, the only code that runs without
+    # TensorFlow imported, gets False both ways. A Keras upgrade that asks
+    # elsewhere fails here, and the new place must be read.
+    spec = importlib.util.find_spec("keras")
+    assert spec is not None and spec.submodule_search_locations
+    source = Path(next(iter(spec.submodule_search_locations))) / "src"
+    found = set()
+    for path in sorted(source.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if "tensorflow" in text and "modules" in text:
+            where = path.relative_to(source).as_posix()
+            found.update(f"{where}:{name}" for name in _reads_of_sys_modules_for_tensorflow(ast.parse(text)))
+    assert found == {"utils/backend_utils.py:in_tf_graph"}
+
+
+def test_the_scan_finds_each_way_of_asking():
+    code = """\
+import sys
+if "tensorflow" in sys.modules: pass
+def get(): return sys.modules.get("tensorflow")
+def item(): return sys.modules["tensorflow.python"]
+def other(): return "torch" in sys.modules
+"""
+    assert _reads_of_sys_modules_for_tensorflow(ast.parse(code)) == ["<module>", "get", "item"]
