@@ -410,3 +410,21 @@ def reconcile(blocks: list, page: Page, where: str) -> list[str]:
         for want, block in zip(expected, blocks, strict=True):
             block.code, block.expected_output = want["code"], want["expected_output"]
     return problems
+
+
+def front_matter_end(lines: list[str]) -> int:
+    """The first line after MkDocs's YAML front matter (`---` ... `---`), 0 without one."""
+    if lines and lines[0].rstrip() == "---":
+        for number, line in enumerate(lines[1:], start=1):
+            if line.rstrip() in ("---", "..."):
+                return number + 1
+    return 0
+
+
+def title(text: str) -> str | None:
+    """The page's `# Title`: its first first-level heading after the front matter, if any."""
+    lines = text.splitlines()
+    for line in lines[front_matter_end(lines) :]:
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None

@@ -172,7 +172,7 @@ def build_notebook(
             cells.append(nbformat.v4.new_markdown_cell(source))
         prose.clear()
 
-    index = _front_matter_end(lines)
+    index = markdown_fences.front_matter_end(lines)
     pending_units = iter(units)
     unit = next(pending_units, None)
     while index < len(lines):
@@ -227,15 +227,6 @@ _INSTALLS = {"keras_call_guide": "keras-call-guide", "tf_keras": "tf-keras"}
 def _used(units: list[_Unit]) -> set[str]:
     code = "\n".join(unit.block.code for unit in units)  # type: ignore[attr-defined]
     return {name for name in _INSTALLS if re.search(rf"^\s*(?:from|import)\s+{name}\b", code, re.MULTILINE)}
-
-
-def _front_matter_end(lines: list[str]) -> int:
-    """The first line after MkDocs's YAML front matter (`---` ... `---`), 0 without one."""
-    if lines and lines[0].rstrip() == "---":
-        for number, line in enumerate(lines[1:], start=1):
-            if line.rstrip() in ("---", "..."):
-                return number + 1
-    return 0
 
 
 def _units(page: Path, blocks: list) -> tuple[list[_Unit], dict[int, str]]:

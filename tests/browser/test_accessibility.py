@@ -45,6 +45,17 @@ def test_each_audit_saw_the_scheme_it_asked_for(audits):
     assert not wrong, wrong
 
 
+def test_axe_saw_every_element_drawn(audits):
+    # Tables are drawn only near the screen (content-visibility in extra.css);
+    # axe must judge them drawn, as the reader sees them.
+    undrawn = [
+        f"{a.path or '(home)'} [{a.scheme}, {a.viewport}]: {a.undrawn} element(s)"
+        for a in audits
+        if a.undrawn != 0
+    ]
+    assert not undrawn, undrawn
+
+
 def test_no_page_has_an_axe_violation(audits):
     problems = [line for audit in audits for line in audit.describe()]
     assert not problems, f"{len(problems)} axe-core violation(s):\n" + "\n".join(problems)
