@@ -266,17 +266,3 @@ def test_nothing_external_is_embedded(site_dir, mkdocs_config):
         f"{r.page}: {r.url}" for r in result.external if r.tag == "a" and not r.url.startswith("https://")
     ]
     assert not insecure, "external links that are not https:\n" + "\n".join(insecure)
-
-
-def test_every_table_stands_in_a_block_the_browser_can_leave_undrawn(site_dir):
-    # src/docs_tooling/hooks/offscreen_tables.py wraps Python-Markdown's bare
-    # <table> tags; a table written with attributes would be missed, and drawn at load.
-    pages = sorted(site_dir.rglob("index.html"))
-    assert pages
-    missed = [
-        str(page.relative_to(site_dir))
-        for page in pages
-        if (html := page.read_text(encoding="utf-8")).count("<table")
-        != html.count('<div class="kcg-table"><table>')
-    ]
-    assert not missed, missed

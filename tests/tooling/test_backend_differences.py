@@ -79,10 +79,14 @@ def test_a_block_with_tabs_becomes_a_linked_row_with_each_backends_output(tmp_pa
         "",
         "From [`guide/page.md`](../guide/page.md):",
         "",
+        '<div class="kcg-deferred" markdown>',
+        "",
         "| Block | TensorFlow | JAX | PyTorch |",
         "| --- | --- | --- | --- |",
         "| [Trace under jit (line 13)](../guide/page.md#under-jit) | <code>tensorflow &#124; tf</code> "
         "| <code>jax<br>two &lt;lines&gt;</code> | <code>torch</code> |",
+        "",
+        "</div>",
     ]
 
 
