@@ -56,7 +56,7 @@ def preload(backend: str) -> tuple[str, ...]:
     TensorFlow is preloaded under every backend: Keras imports it on first use
     whatever the backend (`serialization_lib.serialize_keras_object` asks
     `tf.available`, and `get_config` and saving call it), which cost most
-    JAX and PyTorch blocks 5 to 7 s each when forked without it. Whether it is
+    JAX and PyTorch blocks 5 to 8 s each when forked without it. Whether it is
     imported is visible to Keras in one place, `backend_utils.in_tf_graph`,
     and that gives the same answer outside a `tf.function` or `tf.data`
     pipeline, which import TensorFlow themselves; tests/tooling/test_forkserver.py
