@@ -29,9 +29,9 @@ from docs_tooling.paths import DOCS
 
 PAGE = DOCS / "reference" / "backend-differences.md"
 TABS = tuple(markdown.BACKEND_TABS.items())  # (title, backend), in the tabs' order
-_ANCHORED_HEADING = re.compile(r"^(#{1,6}) (?P<title>.+?) \{ ?#(?P<anchor>[A-Za-z0-9_-]+) ?\}\s*$")
 # The class of the block around each table; docs/assets/extra.css draws it only near the screen.
 DEFERRED = "kcg-deferred"
+_ANCHORED_HEADING = re.compile(r"^(#{1,6}) (?P<title>.+?) \{ ?#(?P<anchor>[A-Za-z0-9_-]+) ?\}\s*$")
 _HEADING = re.compile(r"^(#{1,6}) (?P<title>.+?)\s*$")
 
 

@@ -46,8 +46,8 @@ def test_each_audit_saw_the_scheme_it_asked_for(audits):
 
 
 def test_axe_saw_every_element_drawn(audits):
-    # Tables are drawn only near the screen (content-visibility in extra.css);
-    # axe must judge them drawn, as the reader sees them.
+    # The backend-differences page's tables are drawn only near the screen
+    # (.kcg-deferred in extra.css); axe must judge them drawn, as the reader sees them.
     undrawn = [
         f"{a.path or '(home)'} [{a.scheme}, {a.viewport}]: {a.undrawn} element(s)"
         for a in audits

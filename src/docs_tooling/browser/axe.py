@@ -13,9 +13,10 @@ header's toggle, as a reader does. The first scheme gets every rule; the
 others the rules that look at colours (COLOUR_RULES), since a scheme changes
 nothing else.
 
-The site leaves tables unrendered until they come near the screen
-(`content-visibility: auto`, docs/assets/extra.css); axe would judge such a
-table's colours from a page that has not drawn it. Each audit first draws
+The tables of the generated backend-differences page are left undrawn until
+they come near the screen (`content-visibility: auto` on `.kcg-deferred`,
+docs/assets/extra.css); axe would judge such a table from a page that has not
+drawn it. Each audit first draws
 everything (DRAW_EVERYTHING_CSS), as a reader sees each table once scrolled to
 it, and reports how many elements were still left undrawn.
 """
