@@ -440,7 +440,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config.stash[_STANDALONE_POOL] = pool
     servers = None
     if not config.getoption("doc_blocks_fresh"):
-        servers = forkserver.ForkServerPool(jobs, standalone_environment())
+        servers = forkserver.ForkServerPool(jobs, fork_server_environment())
         config.stash[_FORK_SERVERS] = servers
     items = [
         item
@@ -731,8 +731,16 @@ def run_shell_block(block: CodeBlock, workdir: str, where: str) -> str:
 STANDALONE_TIMEOUT = 600
 
 
-def standalone_environment() -> dict[str, str]:
-    """The environment of a reader's shell: no test-runner variables, no fixed hash seed."""
+# JAX's on-disk cache of compiled XLA programs, which `make test-docs-backends`
+# turns on (Makefile): the in-process pass fills it, and the blocks forked in
+# the standalone pass load what it compiled for the same code instead of
+# compiling again. A reader has no such cache, so a new interpreter runs without it.
+COMPILATION_CACHE_VARIABLES = ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS")
+
+
+def fork_server_environment() -> dict[str, str]:
+    """The environment of the fork servers: a reader's shell (`reader_environment`)
+    plus the compilation cache, if the caller turned it on."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -740,6 +748,15 @@ def standalone_environment() -> dict[str, str]:
     }
     # A terminal shows Python's prints and C++ writes in the order they happen.
     env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def reader_environment() -> dict[str, str]:
+    """The environment of a reader's shell: no test-runner variables, no fixed hash
+    seed, no compilation cache."""
+    env = fork_server_environment()
+    for name in COMPILATION_CACHE_VARIABLES:
+        env.pop(name, None)
     return env
 
 
@@ -796,7 +813,7 @@ def _run_file(block: CodeBlock, servers: forkserver.ForkServerPool | None, where
                 result = subprocess.run(
                     [sys.executable, str(script)],
                     cwd=workdir,
-                    env=standalone_environment(),
+                    env=reader_environment(),
                     capture_output=True,
                     timeout=STANDALONE_TIMEOUT,
                 )

@@ -44,7 +44,7 @@ def kernel_environment(ipython_dir: str) -> dict[str, str]:
     IPython's profile is an empty one in `ipython_dir`: startup files of the
     machine's own profile would run before the first cell.
     """
-    env = doc_blocks.standalone_environment()
+    env = doc_blocks.reader_environment()
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env["IPYTHONDIR"] = ipython_dir
     return env

@@ -221,7 +221,7 @@ print(keras.__version__)
 
 
 def block_environment() -> dict[str, str]:
-    return {**doc_blocks.standalone_environment(), **offline_environment(), "PYTHONNOUSERSITE": "1"}
+    return {**doc_blocks.reader_environment(), **offline_environment(), "PYTHONNOUSERSITE": "1"}
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,6 @@ FORK_SERVER_GROUP = "fork-server"
 
 @pytest.fixture(scope="session")
 def fork_servers():
-    pool = forkserver.ForkServerPool(1, doc_blocks.standalone_environment())
+    pool = forkserver.ForkServerPool(1, doc_blocks.fork_server_environment())
     yield pool
     pool.close()

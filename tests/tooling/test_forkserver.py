@@ -126,6 +126,26 @@ def test_a_block_that_changes_the_environment_before_importing_gets_a_new_interp
     assert doc_blocks.run_standalone(block(code), "page.md:3", servers) == "[]\n"
 
 
+def test_only_the_fork_servers_get_the_compilation_cache(monkeypatch):
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/tmp/cache")
+    monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    assert set(doc_blocks.COMPILATION_CACHE_VARIABLES) <= set(doc_blocks.fork_server_environment())
+    assert not set(doc_blocks.COMPILATION_CACHE_VARIABLES) & set(doc_blocks.reader_environment())
+
+
+def test_a_new_interpreter_runs_without_the_compilation_cache(servers, monkeypatch):
+    # The sampled blocks' second run is the reader's, who has no cache: what
+    # the forked run loaded from it must match what compiling gives.
+    for name in doc_blocks.COMPILATION_CACHE_VARIABLES:
+        monkeypatch.setenv(name, "0")
+    code = f"""\
+    import os
+
+    print([name for name in {doc_blocks.COMPILATION_CACHE_VARIABLES!r} if name in os.environ])
+    """
+    assert doc_blocks.run_standalone(block(code), "page.md:3", servers) == "[]\n"
+
+
 def test_the_comparison_fails_when_forked_and_new_interpreters_differ(servers):
     # Only a forked child finds TensorFlow imported before the block runs.
     code = 'import sys\nprint("tensorflow" in sys.modules)\n'
