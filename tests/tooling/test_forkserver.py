@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 import textwrap
 from pathlib import Path
 
@@ -131,6 +132,15 @@ def test_only_the_fork_servers_get_the_compilation_cache(monkeypatch):
     monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     assert set(doc_blocks.COMPILATION_CACHE_VARIABLES) <= set(doc_blocks.fork_server_environment())
     assert not set(doc_blocks.COMPILATION_CACHE_VARIABLES) & set(doc_blocks.reader_environment())
+
+
+def test_the_makefile_turns_on_only_the_variables_a_new_interpreter_drops():
+    # A variable the Makefile adds for the cache but reader_environment() keeps
+    # would reach the sampled blocks' new interpreter, and hide a difference.
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text(encoding="utf-8")
+    line = re.search(r"^JAX_CACHED = (.+)$", makefile, re.M)
+    assert line, "the Makefile no longer defines JAX_CACHED"
+    assert re.findall(r"(\w+)=", line[1]) == list(doc_blocks.COMPILATION_CACHE_VARIABLES)
 
 
 def test_a_new_interpreter_runs_without_the_compilation_cache(servers, monkeypatch):
