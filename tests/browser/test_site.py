@@ -207,6 +207,66 @@ def test_light_dark_toggle(page, server):
     assert background() == light
 
 
+# Every change to <body>'s colour attributes and to the theme's colour-switch
+# mark, in order, from before the page is parsed (templates/theme/main.html).
+SWITCH_MARK = "data-md-color-switching"
+RECORD_COLOUR_CHANGES = """
+window.kcgColourChanges = [];
+new MutationObserver(function (records) {
+  records.forEach(function (record) {
+    if (record.target !== document.body) return;
+    window.kcgColourChanges.push([record.attributeName, record.oldValue,
+                                  document.body.getAttribute(record.attributeName)]);
+  });
+}).observe(document, {
+  subtree: true, attributes: true, attributeOldValue: true,
+  attributeFilter: ["data-md-color-scheme", "data-md-color-primary", "data-md-color-accent",
+                    "SWITCH_MARK"]
+});
+""".replace("SWITCH_MARK", SWITCH_MARK)
+
+
+def colour_changes(page) -> list[list]:
+    # The theme removes the mark on a later task; let it run.
+    page.wait_for_timeout(300)
+    return page.evaluate("window.kcgColourChanges")
+
+
+def assert_switch_is_marked(changes: list[list], old: str, new: str) -> None:
+    """The mark is set before the scheme changes from `old` to `new` and removed after."""
+    scheme = ["data-md-color-scheme", old, new]
+    assert scheme in changes, changes
+    at = changes.index(scheme)
+    assert [SWITCH_MARK, None, ""] in changes[:at], changes
+    assert [SWITCH_MARK, "", None] in changes[at:], changes
+
+
+def test_loading_a_page_restyles_nothing_for_the_colour_switch_mark(page, server):
+    page.add_init_script(RECORD_COLOUR_CHANGES)
+    page.goto(server.base + "guide/first-models/", wait_until="networkidle")
+    changes = colour_changes(page)
+    # The theme did apply its palette at load (the same colours again) ...
+    assert ["data-md-color-scheme", "default", "default"] in changes, changes
+    # ... without setting the mark, since no colour changed.
+    assert not [c for c in changes if c[0] == SWITCH_MARK], changes
+
+
+def test_switching_colours_is_marked_so_nothing_transitions(page, server):
+    page.add_init_script(RECORD_COLOUR_CHANGES)
+    page.goto(server.base + "guide/first-models/", wait_until="networkidle")
+    page.get_by_title("Switch to dark mode").click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    assert_switch_is_marked(colour_changes(page), "default", "slate")
+
+
+def test_a_dark_system_scheme_at_load_is_marked_so_nothing_transitions(page, server):
+    # The page is built light; on a system set to dark the theme switches it at load.
+    page.emulate_media(color_scheme="dark")
+    page.add_init_script(RECORD_COLOUR_CHANGES)
+    page.goto(server.base + "guide/first-models/", wait_until="networkidle")
+    assert_switch_is_marked(colour_changes(page), "default", "slate")
+
+
 def package_models() -> dict[str, list[str]]:
     """The Keras models of keras_call_guide.models that the package exports,
     with their public methods, read from the source (importing the package
