@@ -228,8 +228,6 @@ def lighthouse(site_dir: Path, runs: int) -> dict[str, dict]:
             f"{LIGHTHOUSE_CLI.relative_to(ROOT)} is missing: `make bench` installs Lighthouse "
             "from package.json (npm ci); or pass --no-lighthouse"
         )
-    if runs < 1:
-        raise SystemExit(f"--lighthouse-runs must be 1 or more, not {runs}")
     env = {**ENV, "CHROME_PATH": harness.require_chromium()}
     flags = " ".join(["--headless=new", *[a for a in harness.CHROMIUM_ARGS if a != "--headless"]])
     scores = {}
@@ -377,6 +375,8 @@ def main() -> int:
         "--stages", action="store_true", help="also time every stage of `make test` in a fresh clone of HEAD"
     )
     args = parser.parse_args()
+    if args.lighthouse_runs < 1:
+        parser.error(f"--lighthouse-runs must be 1 or more, not {args.lighthouse_runs}")
     harness.require_chromium()
 
     print(f"machine: {machine()}")
