@@ -145,7 +145,8 @@ def test_the_makefile_turns_on_only_the_variables_a_new_interpreter_drops():
 
 def test_a_new_interpreter_runs_without_the_compilation_cache(servers, monkeypatch):
     # The sampled blocks' second run is the reader's, who has no cache: what
-    # the forked run loaded from it must match what compiling gives.
+    # the forked run loaded from it must match what compiling gives. The block
+    # reads os.environ, so run_standalone sends it to a new interpreter.
     for name in doc_blocks.COMPILATION_CACHE_VARIABLES:
         monkeypatch.setenv(name, "0")
     code = f"""\
