@@ -95,8 +95,9 @@ def machine_busy_cpu() -> float | None:
         fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     except OSError:
         return None
-    # user, nice, system, idle, iowait, irq, softirq, steal: all but idle and iowait
-    busy = sum(int(fields[i]) for i in (0, 1, 2, 5, 6, 7))
+    # user, nice, system, idle, iowait, irq, softirq, steal, ...: the work done
+    # here, not idle or waiting time, nor steal (another guest's on our cores)
+    busy = sum(int(fields[i]) for i in (0, 1, 2, 5, 6))
     return busy / os.sysconf("SC_CLK_TCK")
 
 
