@@ -82,23 +82,32 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def machine_busy_cpu() -> float | None:
+def busy_cpu() -> float:
     """CPU seconds the whole machine has spent busy since boot (every core,
-    every process), from /proc/stat; None where there is no /proc/stat.
+    every process), from /proc/stat; where there is no /proc/stat, the CPU
+    seconds of this process's waited-for children (children_cpu).
 
-    The stages need this rather than children_cpu: Chromium's processes are
-    not all waited for by the processes that start them, so the browser
-    stage's children's CPU leaves browser work out (178 s counted for a stage
-    of 500 s wall).
+    The stages need the machine's count: Chromium's processes are not all
+    waited for by the processes that start them, so the browser stage's
+    children's CPU leaves browser work out (178 s counted for a stage of 500 s
+    wall, against about 770 s of the machine's busy time).
     """
     try:
         fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     except OSError:
-        return None
+        return children_cpu()
     # user, nice, system, idle, iowait, irq, softirq, steal, ...: the work done
     # here, not idle or waiting time, nor steal (another guest's on our cores)
     busy = sum(int(fields[i]) for i in (0, 1, 2, 5, 6))
     return busy / os.sysconf("SC_CLK_TCK")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), not every core the
+    machine has: the floor of a stage is its CPU over these."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -345,12 +354,11 @@ def stage_times() -> list[tuple[str, float, float]]:
         subprocess.run(["git", "clone", "--quiet", str(ROOT), clone], check=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
         for stage in ["install", *make_test_stages()]:
-            busy, cpu = machine_busy_cpu(), children_cpu()
+            busy = busy_cpu()
             start = time.perf_counter()
             result = subprocess.run(["make", stage], cwd=clone, env=env, capture_output=True, text=True)
             elapsed = time.perf_counter() - start
-            after = machine_busy_cpu()
-            used = after - busy if after is not None and busy is not None else children_cpu() - cpu
+            used = busy_cpu() - busy
             if result.returncode != 0:
                 tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
                 raise RuntimeError(f"make {stage} failed in the fresh clone:\n{tail}")
@@ -363,7 +371,7 @@ def stage_rows(times: list[tuple[str, float, float]]) -> list[tuple[str, str, st
     seconds = {stage: elapsed for stage, elapsed, _ in times}
     total = sum(seconds.values())
     total_cpu = sum(used for _, _, used in times)
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     rows = [
         (
             "`make test` from a fresh clone, install included",
