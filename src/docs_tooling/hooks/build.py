@@ -39,7 +39,9 @@ def tested_versions() -> str:
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    line = f'<p class="tested-with" markdown>Examples tested with {tested_versions()}</p>'
+    # Out of the search index: on every page, its words ("Python", "TensorFlow", which the search
+    # also matches for "tensor") would make every page a match for them.
+    line = f'<p class="tested-with" data-search-exclude markdown>Examples tested with {tested_versions()}</p>'
     match = HEADING.search(markdown)
     if match is None:
         return f"{line}\n\n{markdown}"
