@@ -26,5 +26,6 @@ def test_the_line_names_the_backends_the_blocks_run_on_with_their_installed_vers
 
 def test_the_line_goes_under_the_title():
     page = build.on_page_markdown("# Title\n\nText.\n", None, None, None)
-    assert page.startswith('# Title\n\n<p class="tested-with" data-search-exclude markdown>Examples tested with Python ')
+    line = '<p class="tested-with" data-search-exclude markdown>Examples tested with Python '
+    assert page.startswith("# Title\n\n" + line)
     assert page.endswith("</p>\n\n\nText.\n")
