@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from docs_tooling.browser import harness, links
+from docs_tooling.browser import axe, harness, links
 
 SEARCH_TERM = "training"
 SEARCH_FIRST = ("guide/training-argument/", "The training argument")
@@ -265,6 +265,109 @@ def test_a_dark_system_scheme_at_load_is_marked_so_nothing_transitions(page, ser
     page.add_init_script(RECORD_COLOUR_CHANGES)
     page.goto(server.base + "guide/first-models/", wait_until="networkidle")
     assert_switch_is_marked(colour_changes(page), "default", "slate")
+
+
+# The color-scheme <meta> the page carries and what the theme's palette asks
+# for (the header's computed color-scheme), read together.
+COLOUR_SCHEME_STATE = """() => ({
+  metas: [...document.querySelectorAll("meta[name=color-scheme]")].map(meta => meta.content),
+  header: getComputedStyle(document.querySelector("header")).colorScheme,
+})"""
+
+
+def colour_scheme_state(page) -> dict:
+    return page.evaluate(COLOUR_SCHEME_STATE)
+
+
+def test_the_colour_scheme_meta_follows_the_palette(page, server):
+    # One <meta>, put in place before the page is styled (templates/theme/main.html),
+    # which the theme's palette still drives.
+    page.goto(server.base + "guide/first-models/", wait_until="networkidle")
+    assert colour_scheme_state(page) == {"metas": ["light"], "header": "light"}
+    page.get_by_title("Switch to dark mode").click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    assert colour_scheme_state(page) == {"metas": ["dark"], "header": "dark"}
+    # The stored choice is read before the next page is styled.
+    page.goto(server.base + "guide/call-signatures/", wait_until="networkidle")
+    assert colour_scheme_state(page) == {"metas": ["dark"], "header": "dark"}
+    page.get_by_title("Switch to light mode").click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'default'")
+    assert colour_scheme_state(page) == {"metas": ["light"], "header": "light"}
+
+
+def test_a_dark_system_scheme_gives_a_dark_colour_scheme_meta(page, server):
+    page.emulate_media(color_scheme="dark")
+    page.goto(server.base + "guide/first-models/", wait_until="networkidle")
+    assert colour_scheme_state(page) == {"metas": ["dark"], "header": "dark"}
+
+
+# A long page whose last code block is far below the first screen.
+LONG_PAGE = "guide/misconceptions/"
+LAST_DRAWN_BLOCK = """
+  const drawn = [...document.querySelectorAll("article pre > code")]
+    .filter(code => code.getClientRects().length);
+  const code = drawn[drawn.length - 1];
+"""
+LAST_BLOCK_STATE = (
+    "() => {"
+    + LAST_DRAWN_BLOCK
+    + """
+  const nav = code.parentElement.querySelector(".md-code__nav");
+  return {
+    below: code.getBoundingClientRect().top > 3 * innerHeight,
+    setUp: code.parentElement.id.startsWith("__code_"),
+    copyButton: !!code.parentElement.querySelector("button[data-md-type=copy]"),
+    navRole: nav && nav.getAttribute("role"),
+  };
+}"""
+)
+LAST_BLOCK_SET_UP = "() => {" + LAST_DRAWN_BLOCK + 'return code.parentElement.id.startsWith("__code_"); }'
+
+
+def test_a_code_block_is_set_up_when_it_comes_into_view(page, server):
+    # content.lazy (mkdocs.yml): the theme's set-up of every block no longer
+    # runs at load. The flag is not documented; if the theme stops reading it,
+    # the first assertion fails.
+    page.goto(server.base + LONG_PAGE, wait_until="networkidle")
+    assert page.evaluate(LAST_BLOCK_STATE) == {
+        "below": True,
+        "setUp": False,
+        "copyButton": False,
+        "navRole": None,
+    }
+    page.locator("article pre > code:visible").last.scroll_into_view_if_needed()
+    page.wait_for_function(LAST_BLOCK_SET_UP)
+    state = page.evaluate(LAST_BLOCK_STATE)
+    assert state["copyButton"] and state["navRole"] == "none", state
+
+
+def test_on_a_phone_a_wide_code_block_stays_focusable_once_set_up(browser, server):
+    # Where nothing hovers, the theme's set-up of a code block takes its
+    # tabindex away; templates/theme/main.html gives it back to a block that
+    # scrolls sideways, so a keyboard can still scroll it.
+    context = browser.new_context(**axe.VIEWPORTS["mobile"])
+    try:
+        page = context.new_page()
+        page.goto(server.base + LONG_PAGE, wait_until="networkidle")
+        index = page.evaluate(
+            """() => [...document.querySelectorAll("article pre > code")]
+                 .map((code, index) => [code, index])
+                 .filter(([code]) => code.getClientRects().length && code.scrollWidth > code.clientWidth
+                                     && code.getBoundingClientRect().top > 2 * innerHeight)
+                 .map(([, index]) => index).pop()"""
+        )
+        assert index is not None, f"{LONG_PAGE} has no wide code block below the first screens on a phone"
+        block = page.locator("article pre > code").nth(index)
+        assert block.get_attribute("tabindex") == "0"
+        assert not block.evaluate("code => code.parentElement.id.startsWith('__code_')")
+        block.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "index => document.querySelectorAll('article pre > code')[index].parentElement.id", arg=index
+        )
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        assert block.get_attribute("tabindex") == "0"
+    finally:
+        context.close()
 
 
 def package_models() -> dict[str, list[str]]:

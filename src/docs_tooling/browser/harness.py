@@ -266,6 +266,43 @@ _INSPECT_JS = """async () => {
   };
 }"""
 
+# The theme sets up a code block (its copy button, its pre's id "__code_N")
+# when the block first comes into view (content.lazy in mkdocs.yml), as a
+# reader scrolls or opens a tab. A check of every block first shows them all at
+# once: every tab's content drawn and the viewport as tall as the page.
+_SHOW_EVERY_TAB_CSS = ".tabbed-set > .tabbed-content > .tabbed-block { display: block !important; }"
+_EVERY_BLOCK_SET_UP_JS = """() => [...document.querySelectorAll("pre > code")]
+  .every(code => code.parentElement.id.startsWith("__code_"))"""
+_BLOCKS_NOT_SET_UP_JS = """() => [...document.querySelectorAll("pre > code")]
+  .filter(code => !code.parentElement.id.startsWith("__code_"))
+  .map(code => (code.getClientRects().length ? "drawn: " : "not drawn: ") + code.textContent.slice(0, 60))"""
+
+
+def set_up_every_code_block(page, timeout_ms: float = 10_000) -> None:
+    """Bring every code block on `page` into view at once, so the theme sets each up.
+
+    Raises:
+        AssertionError: some block was still not set up after `timeout_ms`;
+            the message lists them and whether each was drawn at all.
+    """
+    size = page.viewport_size
+    style = page.add_style_tag(content=_SHOW_EVERY_TAB_CSS)
+    try:
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+        try:
+            page.wait_for_function(_EVERY_BLOCK_SET_UP_JS, timeout=timeout_ms)
+        except PlaywrightTimeoutError:
+            missing = page.evaluate(_BLOCKS_NOT_SET_UP_JS)
+            raise AssertionError(
+                f"{page.url}: {len(missing)} code block(s) not set up by the theme "
+                f"{timeout_ms / 1000:.0f} s after the whole page was in view: {missing}"
+            ) from None
+    finally:
+        page.set_viewport_size(size)
+        style.evaluate("style => style.remove()")
+
+
 # Clicks the copy button of every code block from `start` on and reads the
 # clipboard after each, until the page's blocks are done or `budgetMs` have
 # passed: Playwright's evaluate carries a user gesture, which Chromium lets
@@ -298,6 +335,7 @@ COPY_SLICE_MS = 1000
 
 def copy_every_block(page) -> list[dict]:
     """Click every code block's copy button on `page`; what each copied, in page order."""
+    set_up_every_code_block(page)
     blocks: list[dict] = []
     start = 0
     while True:
