@@ -268,37 +268,72 @@ def test_a_dark_system_scheme_at_load_is_marked_so_nothing_transitions(page, ser
 
 
 # The color-scheme <meta> the page carries and what the theme's palette asks
-# for (the header's computed color-scheme), read together.
-COLOUR_SCHEME_STATE = """() => ({
-  metas: [...document.querySelectorAll("meta[name=color-scheme]")].map(meta => meta.content),
-  header: getComputedStyle(document.querySelector("header")).colorScheme,
-})"""
+# for (the header's computed color-scheme), read together; and every insertion
+# of such a <meta> and change to its content, from before the page is parsed.
+# Each of those makes the browser restyle every element, so a page should
+# insert one, with the right scheme, and change it only when the colours do.
+RECORD_META_CHANGES = """
+window.kcgMetaChanges = [];
+new MutationObserver(function (records) {
+  records.forEach(function (record) {
+    if (record.type === "attributes" && record.target.name === "color-scheme") {
+      window.kcgMetaChanges.push(["content", record.oldValue, record.target.content]);
+    }
+    record.addedNodes.forEach(function (node) {
+      if (node.nodeName === "META" && node.name === "color-scheme") {
+        window.kcgMetaChanges.push(["added", null, node.content]);
+      }
+    });
+  });
+}).observe(document, {subtree: true, childList: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: ["content"]});
+"""
+COLOUR_SCHEME_STATE = """() => {
+  const changes = window.kcgMetaChanges.splice(0);
+  return {
+    metas: [...document.querySelectorAll("meta[name=color-scheme]")].map(meta => meta.content),
+    header: getComputedStyle(document.querySelector("header")).colorScheme,
+    changes: changes,
+  };
+}"""
 
 
 def colour_scheme_state(page) -> dict:
+    """The <meta>s, the header's scheme, and the <meta> changes since the last call."""
+    page.wait_for_timeout(300)
     return page.evaluate(COLOUR_SCHEME_STATE)
 
 
-def test_the_colour_scheme_meta_follows_the_palette(page, server):
-    # One <meta>, put in place before the page is styled (templates/theme/main.html),
-    # which the theme's palette still drives.
+def loaded(scheme: str) -> dict:
+    return {"metas": [scheme], "header": scheme, "changes": [["added", None, scheme]]}
+
+
+def switched(old: str, new: str) -> dict:
+    return {"metas": [new], "header": new, "changes": [["content", old, new]]}
+
+
+def test_the_colour_scheme_meta_is_set_once_and_follows_the_palette(page, server):
+    # templates/theme/main.html puts the <meta> in place before the page is
+    # styled, with the scheme the theme's palette then applies.
+    page.add_init_script(RECORD_META_CHANGES)
     page.goto(server.base + "guide/first-models/", wait_until="networkidle")
-    assert colour_scheme_state(page) == {"metas": ["light"], "header": "light"}
+    assert colour_scheme_state(page) == loaded("light")
     page.get_by_title("Switch to dark mode").click()
     page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
-    assert colour_scheme_state(page) == {"metas": ["dark"], "header": "dark"}
+    assert colour_scheme_state(page) == switched("light", "dark")
     # The stored choice is read before the next page is styled.
     page.goto(server.base + "guide/call-signatures/", wait_until="networkidle")
-    assert colour_scheme_state(page) == {"metas": ["dark"], "header": "dark"}
+    assert colour_scheme_state(page) == loaded("dark")
     page.get_by_title("Switch to light mode").click()
     page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'default'")
-    assert colour_scheme_state(page) == {"metas": ["light"], "header": "light"}
+    assert colour_scheme_state(page) == switched("dark", "light")
 
 
-def test_a_dark_system_scheme_gives_a_dark_colour_scheme_meta(page, server):
+def test_a_dark_system_scheme_gives_a_dark_colour_scheme_meta_at_once(page, server):
     page.emulate_media(color_scheme="dark")
+    page.add_init_script(RECORD_META_CHANGES)
     page.goto(server.base + "guide/first-models/", wait_until="networkidle")
-    assert colour_scheme_state(page) == {"metas": ["dark"], "header": "dark"}
+    assert colour_scheme_state(page) == loaded("dark")
 
 
 # A long page whose last code block is far below the first screen.

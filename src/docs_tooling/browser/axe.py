@@ -14,8 +14,8 @@ others the rules that look at colours (COLOUR_RULES), since a scheme changes
 nothing else.
 
 The theme sets up each code block (copy button included) when it first
-comes into view; each audit first brings every block into view
-(harness.set_up_every_code_block), so the buttons are audited too.
+comes into view; each page, once per viewport, first has every block brought
+into view (harness.set_up_every_code_block), so the buttons are audited too.
 
 The tables of the generated backend-differences page are left undrawn until
 they come near the screen (`content-visibility: auto` on `.kcg-deferred`,
@@ -166,10 +166,10 @@ class _OpenAudit:
     def finish(self, axe_js: Path) -> list[Audit]:
         try:
             self.page.wait_for_url(self.url, wait_until="load")
+            self.page.add_style_tag(content=DRAW_EVERYTHING_CSS)
             # Every code block set up, as a reader who scrolls the page sees them.
             harness.set_up_every_code_block(self.page)
             self.page.add_script_tag(path=str(axe_js))
-            self.page.add_style_tag(content=DRAW_EVERYTHING_CSS)
             for number, audit in enumerate(self.audits):
                 if number:
                     switch_scheme(self.page, audit.scheme)

@@ -268,9 +268,15 @@ _INSPECT_JS = """async () => {
 
 # The theme sets up a code block (its copy button, its pre's id "__code_N")
 # when the block first comes into view (content.lazy in mkdocs.yml), as a
-# reader scrolls or opens a tab. A check of every block first shows them all at
-# once: every tab's content drawn and the viewport as tall as the page.
+# reader scrolls, opens a tab or opens a <details>. A check of every block
+# first shows them all at once: every tab's content drawn, every <details>
+# open (closed again after) and the viewport as tall as the page.
 _SHOW_EVERY_TAB_CSS = ".tabbed-set > .tabbed-content > .tabbed-block { display: block !important; }"
+_OPEN_EVERY_DETAILS_JS = """() => {
+  const closed = [...document.querySelectorAll("details:not([open])")];
+  closed.forEach(details => { details.open = true; });
+  return closed;
+}"""
 _EVERY_BLOCK_SET_UP_JS = """() => [...document.querySelectorAll("pre > code")]
   .every(code => code.parentElement.id.startsWith("__code_"))"""
 _BLOCKS_NOT_SET_UP_JS = """() => [...document.querySelectorAll("pre > code")]
@@ -287,6 +293,7 @@ def set_up_every_code_block(page, timeout_ms: float = 10_000) -> None:
     """
     size = page.viewport_size
     style = page.add_style_tag(content=_SHOW_EVERY_TAB_CSS)
+    opened = page.evaluate_handle(_OPEN_EVERY_DETAILS_JS)
     try:
         height = page.evaluate("document.documentElement.scrollHeight")
         page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
@@ -301,6 +308,7 @@ def set_up_every_code_block(page, timeout_ms: float = 10_000) -> None:
     finally:
         page.set_viewport_size(size)
         style.evaluate("style => style.remove()")
+        opened.evaluate("opened => opened.forEach(details => { details.open = false; })")
 
 
 # Clicks the copy button of every code block from `start` on and reads the
